@@ -1,0 +1,54 @@
+import type { TitanConfig } from "../config/config.ts";
+import type { MarketDataSource } from "../exchange/exchange.ts";
+import type { Journal, TradingMode } from "../journal/journal.ts";
+import type { BlackboxSink } from "../blackbox/recorder.ts";
+import type { Clock } from "../time/clock.ts";
+import type { AbortReason } from "./reasons.ts";
+import type { AuditPayload } from "../audit/payload.ts";
+
+/** Everything a cycle needs, handed in by its caller. */
+export interface CycleDeps {
+  config: TitanConfig;
+  clock: Clock;
+  exchange: MarketDataSource;
+  journal: Journal;
+  blackbox: BlackboxSink;
+  invocationId: string;
+  /** Who started the cycle: `cron`, `cli`, `replay`, a caller address. */
+  invokedBy: string;
+  /** Secret values to scrub from every log line, error and payload. */
+  secrets?: readonly (string | undefined)[];
+  /** Memory in use, for the audit; omitted where the runtime cannot say. */
+  memoryUsage?: () => { rss: number; heapUsed: number };
+}
+
+export interface CycleRequest {
+  /** Unified symbol, for example `BTC/USD`. */
+  market: string;
+  /**
+   * Slot start in ms. Only replays pass it (PAPER); without it the slot is
+   * the one that contains the clock's current time.
+   */
+  slot?: number;
+}
+
+export type CycleOutcome = "completed" | "aborted" | "skipped" | "crashed" | "already_ran";
+
+/** What one invocation of the cycle did, for callers and commands. */
+export interface CycleResult {
+  cycleId: string;
+  market: string;
+  slot: number;
+  mode: TradingMode;
+  outcome: CycleOutcome;
+  abortReason: AbortReason | null;
+  /** One sentence: the decision's or the abort's reason. */
+  message: string;
+  decision: "BUY" | "SELL" | "HOLD" | null;
+  equity: number | null;
+  /** The fill of this cycle, when it traded. */
+  fill: { side: "buy" | "sell"; amount: number; price: number; cost: number; fee: number } | null;
+  payload: AuditPayload | null;
+  blackboxPath: string | null;
+  blackboxError: string | null;
+}

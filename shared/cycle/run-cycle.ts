@@ -1,0 +1,213 @@
+import { BlackboxRecorder, blackboxPath } from "../blackbox/recorder.ts";
+import { CallGuard } from "../exchange/call-guard.ts";
+import { createTrendEvaluator } from "../strategy/trend.ts";
+import { cycleId as makeCycleId, isoTime, marketKey, slotStart } from "../time/slots.ts";
+import type { CycleDeps, CycleRequest, CycleResult } from "./context.ts";
+import { CycleAbort } from "./reasons.ts";
+import { CycleState } from "./state.ts";
+import { checkClock, readMarket } from "./steps/market-data.ts";
+import { decideAndExecute, markPortfolio } from "./steps/trade.ts";
+
+/**
+ * Runs one cycle for one (market, slot): claim, kill switch, clock, market
+ * data, portfolio, decision, PAPER execution, then the row and the blackbox.
+ * Never throws for an abort or a crash of a step: both end as a finished row.
+ * Throws only when the journal itself cannot be written.
+ */
+export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<CycleResult> {
+  const { config, clock, journal } = deps;
+  const startedMono = clock.monotonic();
+  const now = clock.now();
+  const slot = request.slot ?? slotStart(now, config.cycle.intervalMs);
+  const id = makeCycleId(request.market, slot);
+  const log = new BlackboxRecorder(() => clock.now(), deps.secrets ?? []);
+  const state = new CycleState(id, request.market, slot, config.mode, deps.invocationId, now, config.cycle.intervalMs);
+  const guard = new CallGuard({
+    clock,
+    latencyBudgetMs: config.cycle.latencyBudgetMs,
+    timeoutMs: config.cycle.exchangeTimeoutMs,
+    deadlineAt: startedMono + config.cycle.deadlineMs,
+    retryBackoffMs: config.cycle.retryBackoffMs,
+  });
+  log.info("CYCLE START", {
+    cycle_id: id,
+    market: request.market,
+    mode: config.mode,
+    invocation_id: deps.invocationId,
+    slot: isoTime(slot),
+  });
+
+  const claim = await journal.claimCycle({
+    cycleId: id,
+    market: request.market,
+    slot,
+    mode: config.mode,
+    invocationId: deps.invocationId,
+    invokedBy: deps.invokedBy,
+    startedAt: now,
+  });
+  if (!claim.claimed) return alreadyRan(deps, log, state, claim.existingStatus ?? null);
+
+  let fill: CycleResult["fill"] = null;
+  try {
+    fill = await runSteps(deps, guard, state, log);
+  } catch (error) {
+    recordFailure(state, log, error);
+  }
+  return finish(deps, guard, state, log, startedMono, fill);
+}
+
+async function runSteps(deps: CycleDeps, guard: CallGuard, state: CycleState, log: BlackboxRecorder) {
+  const step = timeSteps(deps, state);
+  await step("kill_switch", () => checkKillSwitch(deps));
+  await step("slot", () => Promise.resolve(checkSlotAge(deps, state)));
+  // NOTE: PAPER fills are recorded in the same transaction as their balances,
+  // so a PAPER cycle leaves nothing half done to recover.
+  const exchangeNow = await step("clock", () => checkClock(deps, guard, state, log));
+  const evaluator = createTrendEvaluator(deps.config.strategy);
+  const snapshot = await step("market_data", () =>
+    readMarket(deps, guard, state, log, exchangeNow, evaluator.requiredCandles)
+  );
+  const balances = await step("portfolio", () => markPortfolio(deps, state, log, snapshot));
+  return step("decision", () =>
+    decideAndExecute(deps, state, log, snapshot, balances, evaluator, () => guard.remainingMs())
+  );
+}
+
+function timeSteps(deps: CycleDeps, state: CycleState) {
+  return async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const started = deps.clock.monotonic();
+    try {
+      return await run();
+    } finally {
+      state.stepsMs[name] = Math.round((deps.clock.monotonic() - started) * 10) / 10;
+    }
+  };
+}
+
+async function checkKillSwitch(deps: CycleDeps): Promise<void> {
+  const system = await deps.journal.readSystemState();
+  if (!system.halted) return;
+  throw new CycleAbort("KILL_SWITCH", `Trading is halted: ${system.haltReason ?? "no reason given"}.`, {
+    halted_by: system.haltedBy,
+    halt_reason: system.haltReason,
+    halted_at: system.haltedAt === null ? null : isoTime(system.haltedAt),
+  });
+}
+
+/** A late request (pg_cron queues late runs) or one for a future slot must not trade. */
+function checkSlotAge(deps: CycleDeps, state: CycleState): void {
+  const ageMs = deps.clock.now() - state.slot;
+  const allowed = deps.config.cycle.maxSlotDelayMs;
+  if (ageMs >= 0 && ageMs <= allowed) return;
+  throw new CycleAbort(
+    "STALE_SLOT",
+    ageMs < 0
+      ? `Slot ${isoTime(state.slot)} has not started yet (${-ageMs} ms ahead).`
+      : `Request arrived ${ageMs} ms after slot ${isoTime(state.slot)} opened; allowed ${allowed} ms.`,
+    { slot_age_ms: ageMs, allowed_ms: allowed },
+  );
+}
+
+function recordFailure(state: CycleState, log: BlackboxRecorder, error: unknown): void {
+  if (error instanceof CycleAbort) {
+    state.abort = error;
+    log.warning("ABORT", { reason: error.reason, message: log.scrubText(error.message) });
+    return;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  state.crash = { message: log.scrubText(err.message), stack: err.stack ? log.scrubText(err.stack) : null };
+  log.error("CRASH", { error: state.crash.message, stack: state.crash.stack });
+}
+
+async function finish(
+  deps: CycleDeps,
+  guard: CallGuard,
+  state: CycleState,
+  log: BlackboxRecorder,
+  startedMono: number,
+  fill: CycleResult["fill"],
+): Promise<CycleResult> {
+  const totalMs = deps.clock.monotonic() - startedMono;
+  const memory = deps.memoryUsage?.();
+  const health = { rss_bytes: memory?.rss ?? null, heap_used_bytes: memory?.heapUsed ?? null };
+  const payload = scrubPayload(log, state.payload(guard.calls, totalMs, deps.config, health));
+  log.info("CYCLE END", {
+    cycle_id: state.cycleId,
+    status: state.status,
+    reason: state.abort?.reason ?? null,
+    decision: state.verdict?.decision ?? null,
+    total_ms: Math.round(totalMs),
+  });
+  const path = blackboxPath(marketKey(state.market), state.slot, state.cycleId);
+  const blackboxError = await upload(deps, path, log.text());
+  await deps.journal.finishCycle({
+    cycleId: state.cycleId,
+    status: state.status,
+    abortReason: state.abort?.reason ?? null,
+    decision: state.verdict?.decision ?? null,
+    equity: state.financials?.equity ?? null,
+    payload,
+    blackboxPath: path,
+    blackboxError,
+    finishedAt: deps.clock.now(),
+  });
+  return {
+    cycleId: state.cycleId,
+    market: state.market,
+    slot: state.slot,
+    mode: state.mode,
+    outcome: state.status,
+    abortReason: state.abort?.reason ?? null,
+    message: state.abort?.message ?? state.crash?.message ?? state.verdict?.reason ?? "",
+    decision: state.verdict?.decision ?? null,
+    equity: state.financials?.equity ?? null,
+    fill,
+    payload,
+    blackboxPath: path,
+    blackboxError,
+  };
+}
+
+async function alreadyRan(
+  deps: CycleDeps,
+  log: BlackboxRecorder,
+  state: CycleState,
+  existing: string | null,
+): Promise<CycleResult> {
+  log.info("IDEMPOTENCY: ALREADY RAN", { cycle_id: state.cycleId, existing_status: existing });
+  const suffix = `.dup-${deps.invocationId}`;
+  const path = blackboxPath(marketKey(state.market), state.slot, state.cycleId, suffix);
+  const blackboxError = await upload(deps, path, log.text());
+  return {
+    cycleId: state.cycleId,
+    market: state.market,
+    slot: state.slot,
+    mode: state.mode,
+    outcome: "already_ran",
+    abortReason: null,
+    message: `Cycle ${state.cycleId} already ran (status ${existing ?? "unknown"}); nothing was done.`,
+    decision: null,
+    equity: null,
+    fill: null,
+    payload: null,
+    blackboxPath: path,
+    blackboxError,
+  };
+}
+
+/** Uploads the blackbox; a failure is returned as text and never changes the outcome. */
+async function upload(deps: CycleDeps, path: string, text: string): Promise<string | null> {
+  try {
+    await deps.blackbox.put(path, text);
+    return null;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new BlackboxRecorder(() => 0, deps.secrets ?? []).scrubText(message).slice(0, 500);
+  }
+}
+
+/** Removes secret values anywhere in the payload, as a last line of defence. */
+function scrubPayload<T>(log: BlackboxRecorder, payload: T): T {
+  return JSON.parse(log.scrubText(JSON.stringify(payload))) as T;
+}

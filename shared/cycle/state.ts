@@ -1,0 +1,104 @@
+import {
+  AUDIT_PAYLOAD_VERSION,
+  type AuditPayload,
+  auditPayloadSchema,
+  type Financials,
+  type Integrity,
+  type Verdict,
+} from "../audit/payload.ts";
+import type { TitanConfig } from "../config/config.ts";
+import type { CallRecord } from "../exchange/call-guard.ts";
+import type { TradingMode } from "../journal/journal.ts";
+import { isoTime } from "../time/slots.ts";
+import type { CycleAbort } from "./reasons.ts";
+
+/**
+ * What a cycle has learned so far. Each step fills its part; the payload is
+ * built from it whether the cycle completes, aborts or crashes.
+ */
+export class CycleState {
+  integrity: Integrity;
+  verdict: Verdict | null = null;
+  financials: Financials | null = null;
+  abort: CycleAbort | null = null;
+  crash: { message: string; stack: string | null } | null = null;
+  skipped = false;
+  readonly stepsMs: Record<string, number> = {};
+
+  constructor(
+    readonly cycleId: string,
+    readonly market: string,
+    readonly slot: number,
+    readonly mode: TradingMode,
+    readonly invocationId: string,
+    serverTime: number,
+    intervalMs: number,
+  ) {
+    this.integrity = {
+      interval_ms: intervalMs,
+      candles_received: null,
+      candles_closed: null,
+      candles_used: null,
+      dropped_open: [],
+      missing: [],
+      filled: [],
+      misaligned: [],
+      newest_closed: null,
+      expected_newest: isoTime(slot - intervalMs),
+      server_time: isoTime(serverTime),
+      exchange_time: null,
+      clock_skew_ms: null,
+    };
+  }
+
+  get status(): AuditPayload["status"] {
+    if (this.crash) return "crashed";
+    if (this.abort) return "aborted";
+    return this.skipped ? "skipped" : "completed";
+  }
+
+  /** Builds and validates the audit payload; throws when a step filled it wrongly. */
+  payload(calls: CallRecord[], totalMs: number, config: TitanConfig, health: AuditPayload["health"]) {
+    const payload: AuditPayload = {
+      version: AUDIT_PAYLOAD_VERSION,
+      cycle_id: this.cycleId,
+      market: this.market,
+      slot: isoTime(this.slot),
+      mode: this.mode,
+      invocation_id: this.invocationId,
+      status: this.status,
+      abort: this.abort
+        ? { reason: this.abort.reason, message: this.abort.message, details: this.abort.details }
+        : null,
+      crash: this.crash,
+      integrity: this.integrity,
+      timing: {
+        calls,
+        steps_ms: this.stepsMs,
+        total_ms: Math.round(totalMs * 10) / 10,
+        deadline_ms: config.cycle.deadlineMs,
+      },
+      health,
+      verdict: this.verdict,
+      financials: this.financials,
+      config: auditConfig(config),
+    };
+    return auditPayloadSchema.parse(payload);
+  }
+}
+
+/** The settings behind a decision, without anything secret. */
+function auditConfig(config: TitanConfig): Record<string, unknown> {
+  return {
+    mode: config.mode,
+    history_candles: config.cycle.historyCandles,
+    max_clock_skew_ms: config.cycle.maxClockSkewMs,
+    latency_budget_ms: config.cycle.latencyBudgetMs,
+    exchange_timeout_ms: config.cycle.exchangeTimeoutMs,
+    max_slot_delay_ms: config.cycle.maxSlotDelayMs,
+    gap_policy: config.cycle.gapPolicy,
+    paper_slippage_bps: config.paper.slippageBps,
+    strategy: config.strategy,
+    risk: config.risk,
+  };
+}

@@ -1,0 +1,118 @@
+import type { Candle, MarketInfo, Quote } from "../market/types.ts";
+import type { MarketDataSource } from "./exchange.ts";
+import { ExchangeFailure } from "./errors.ts";
+import { KrakenExchange } from "./kraken-class.ts";
+
+export interface KrakenOptions {
+  /** API base URL without the `/0/public` part; Kraken's own when unset. */
+  baseUrl?: string;
+  /** ccxt's request timeout in ms. */
+  timeoutMs: number;
+  apiKey?: string;
+  apiSecret?: string;
+}
+
+type KrakenInstance = InstanceType<typeof KrakenExchange>;
+
+/**
+ * Creates a ccxt Kraken instance. ccxt's rate limiter is off because a cycle
+ * makes a handful of calls and `CallGuard` owns timing and retries.
+ */
+export function createKraken(options: KrakenOptions): KrakenInstance {
+  const config: Record<string, unknown> = {
+    enableRateLimit: false,
+    timeout: options.timeoutMs,
+  };
+  if (options.baseUrl) {
+    const base = options.baseUrl.replace(/\/+$/, "");
+    config.urls = { api: { public: `${base}/0/public`, private: `${base}/0/private` } };
+  }
+  if (options.apiKey) config.apiKey = options.apiKey;
+  if (options.apiSecret) config.secret = options.apiSecret;
+  return new KrakenExchange(config);
+}
+
+/**
+ * Market data through ccxt. Markets are loaded once per instance and
+ * cached, so a warm function makes three calls per cycle: Time, OHLC, Ticker.
+ */
+export class KrakenMarketData implements MarketDataSource {
+  constructor(private readonly exchange: KrakenInstance) {}
+
+  async fetchTime(): Promise<number> {
+    const time = await this.exchange.fetchTime();
+    return requireNumber(time, "fetchTime", "server time");
+  }
+
+  async fetchMarket(symbol: string): Promise<MarketInfo> {
+    const markets = await this.exchange.loadMarkets();
+    const market = markets[symbol];
+    if (!market) {
+      throw new ExchangeFailure(
+        "operator",
+        "loadMarkets",
+        `market ${symbol} is not listed by the exchange; check TITAN_MARKETS`,
+      );
+    }
+    return {
+      symbol,
+      id: String(market.id),
+      base: String(market.base),
+      quote: String(market.quote),
+      priceDecimals: decimalsOf(market.precision?.price, "price precision"),
+      amountDecimals: decimalsOf(market.precision?.amount, "amount precision"),
+      minAmount: market.limits?.amount?.min ?? 0,
+      minCost: market.limits?.cost?.min ?? 0,
+      takerFee: requireNumber(market.taker, "loadMarkets", "taker fee"),
+    };
+  }
+
+  async fetchCandles(symbol: string, intervalMs: number): Promise<Candle[]> {
+    const rows = await this.exchange.fetchOHLCV(symbol, timeframeOf(intervalMs));
+    return rows.map((row) => {
+      const [time, open, high, low, close, volume] = row;
+      return {
+        time: requireNumber(time, "fetchOHLCV", "candle time"),
+        open: requireNumber(open, "fetchOHLCV", "open"),
+        high: requireNumber(high, "fetchOHLCV", "high"),
+        low: requireNumber(low, "fetchOHLCV", "low"),
+        close: requireNumber(close, "fetchOHLCV", "close"),
+        volume: requireNumber(volume, "fetchOHLCV", "volume"),
+      };
+    });
+  }
+
+  async fetchQuote(symbol: string): Promise<Quote> {
+    const ticker = await this.exchange.fetchTicker(symbol);
+    return {
+      bid: requireNumber(ticker.bid, "fetchTicker", "bid"),
+      ask: requireNumber(ticker.ask, "fetchTicker", "ask"),
+      last: requireNumber(ticker.last, "fetchTicker", "last"),
+      ...(typeof ticker.timestamp === "number" ? { time: ticker.timestamp } : {}),
+    };
+  }
+}
+
+function requireNumber(value: unknown, call: string, what: string): number {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  throw new ExchangeFailure(
+    "invalid_response",
+    call,
+    `expected a number for ${what}, got ${JSON.stringify(value)}`,
+  );
+}
+
+/** ccxt gives Kraken precisions as tick sizes (0.1); the core counts decimals. */
+function decimalsOf(tick: number | undefined, what: string): number {
+  const size = requireNumber(tick, "loadMarkets", what);
+  if (size >= 1) return 0;
+  return Math.round(-Math.log10(size));
+}
+
+function timeframeOf(intervalMs: number): string {
+  const minutes = intervalMs / 60_000;
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    throw new Error(`Cannot map interval ${intervalMs} ms to a ccxt timeframe; use whole minutes.`);
+  }
+  return minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`;
+}
