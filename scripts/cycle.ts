@@ -1,0 +1,94 @@
+/**
+ * `npm run cycle`: runs one PAPER cycle now, against Kraken's public API or
+ * a simulator, with the embedded database and blackbox files under
+ * TITAN_HOME (default `.titan`).
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../shared/config/config.ts";
+import { runCycle } from "../shared/cycle/run-cycle.ts";
+import { createKraken, KrakenMarketData } from "../shared/exchange/ccxt-kraken.ts";
+import { systemClock } from "../shared/time/clock.ts";
+import { localEnv, titanHome } from "./lib/env.ts";
+import { FileSink } from "./lib/file-sink.ts";
+import { embeddedDbDir, openLocalJournal } from "./lib/journal.ts";
+import { describeResult, exitCodeOf } from "./lib/result-text.ts";
+import { fail, usageError } from "./lib/cli.ts";
+
+const USAGE = `Usage: npm run cycle -- [options]
+
+Runs one PAPER trading cycle for the current 15-minute slot and prints the
+decision and its reason, the equity, or the abort reason and the values
+behind it.
+
+Options:
+  --exchange-url URL  Kraken API base URL, for example a simulator at
+                      http://127.0.0.1:8099 (default: KRAKEN_API_URL, else
+                      Kraken's public API)
+  --market SYMBOL     market to trade, for example BTC/USD (default: the
+                      first of TITAN_MARKETS)
+  --json              print the execution_logs row as JSON
+  --help              show this help
+
+Records go to the embedded database and blackbox files under TITAN_HOME
+(default .titan), or to DATABASE_URL when it is set. Configuration is read
+from the environment and from .env in the working directory.
+Exit status: 0 completed, skipped or already ran; 3 aborted; 4 crashed;
+2 invalid options or configuration.`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      "exchange-url": { type: "string" },
+      market: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const env = localEnv();
+  if (values["exchange-url"]) env.KRAKEN_API_URL = values["exchange-url"];
+  if (values.market) env.TITAN_MARKETS = values.market;
+  const config = loadConfig(env);
+  const market = config.markets[0]!;
+  const home = titanHome(env);
+  const { journal, client, location } = await openLocalJournal(env, embeddedDbDir(home));
+  try {
+    const kraken = createKraken({ baseUrl: config.exchangeUrl, timeoutMs: config.cycle.exchangeTimeoutMs });
+    const result = await runCycle(
+      {
+        config,
+        clock: systemClock,
+        exchange: new KrakenMarketData(kraken),
+        journal,
+        blackbox: new FileSink(join(home, "blackbox")),
+        invocationId: randomUUID(),
+        invokedBy: "cli",
+        memoryUsage: () => process.memoryUsage(),
+      },
+      { market },
+    );
+    if (values.json) {
+      const rows = await client.query("select * from execution_logs where cycle_id = $1", [result.cycleId]);
+      console.log(JSON.stringify(rows[0] ?? null, null, 2));
+    } else {
+      console.log(describeResult(result, location, join(home, "blackbox")));
+    }
+    return exitCodeOf(result.outcome);
+  } finally {
+    await journal.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof ConfigError || usageError(error)) fail(error.message, USAGE);
+    throw error;
+  },
+);

@@ -1,0 +1,52 @@
+import { join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { createPostgresClient } from "../../shared/journal/drivers/postgres.ts";
+import { applyMigrations, createPgliteClient } from "../../shared/journal/drivers/pglite.ts";
+import type { SqlClient } from "../../shared/journal/sql-client.ts";
+import { SqlJournal } from "../../shared/journal/sql-journal.ts";
+import { loadMigrations } from "./migrations.ts";
+
+export const MIGRATIONS_DIR = resolve(import.meta.dirname, "../../supabase/migrations");
+
+export interface OpenedJournal {
+  journal: SqlJournal;
+  client: SqlClient;
+  /** Where the records go, for messages: never contains a password. */
+  location: string;
+}
+
+/**
+ * Opens the journal for a local command: Postgres when `DATABASE_URL` (or
+ * `SUPABASE_DB_URL`) is set, else the embedded database in `dataDir`
+ * (in memory when `dataDir` is null), migrated to the latest schema.
+ */
+export async function openLocalJournal(
+  env: Record<string, string | undefined>,
+  dataDir: string | null,
+): Promise<OpenedJournal> {
+  const url = env.DATABASE_URL || env.SUPABASE_DB_URL;
+  if (url) {
+    const client = createPostgresClient(url);
+    return { journal: new SqlJournal(client), client, location: redactUrl(url) };
+  }
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = await createPgliteClient(dataDir ?? undefined);
+  await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
+  const location = dataDir ? `embedded database ${dataDir}` : "embedded database in memory";
+  return { journal: new SqlJournal(client), client, location };
+}
+
+/** The embedded database folder under TITAN_HOME. */
+export function embeddedDbDir(home: string): string {
+  return join(home, "db");
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return `Postgres ${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "Postgres (unparseable URL)";
+  }
+}
