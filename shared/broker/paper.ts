@@ -1,17 +1,22 @@
 /**
  * The PAPER broker: simulates a market order against the current quote.
- * It fills at the ask (buy) or bid (sell), never at a candle close, worsens
- * that price by the configured slippage, charges the market's taker fee in
- * the quote currency, and validates the final fill with the same
- * `validateOrder` that LIVE orders pass. It writes nothing: the caller
- * records the fill and the new balances in the journal.
+ * It fills at the ask (buy) or bid (sell), never at a candle close, and
+ * worsens that price by the configured slippage. It charges the market's
+ * taker fee in the quote currency and validates the final fill with the
+ * same `validateOrder` that LIVE orders pass. It writes nothing, because
+ * the caller records the fill and the new balances in the journal.
  *
  * @module
  */
 
 import type { Balances, Side } from "../journal/journal.ts";
 import type { MarketInfo, Quote } from "../market/types.ts";
-import { freeBalance, type OrderRequest, type OrderSkip, validateOrder } from "../risk/order-rules.ts";
+import {
+  freeBalance,
+  type OrderRequest,
+  type OrderSkip,
+  validateOrder,
+} from "../risk/order-rules.ts";
 import { buildOrder, referencePrice } from "../risk/sizing.ts";
 
 export interface PaperOptions {
@@ -74,7 +79,12 @@ export function fillPaperOrder(
   const fill = buildOrder(order.side, order.amount, price, market);
   const check = validateOrder(fill, market, balances);
   if (!check.ok) {
-    return { kind: "rejected", reason: check.reason, message: check.message, details: check.details };
+    return {
+      kind: "rejected",
+      reason: check.reason,
+      message: check.message,
+      details: check.details,
+    };
   }
   return { kind: "filled", fill, balancesAfter: applyFill(fill, market, balances) };
 }

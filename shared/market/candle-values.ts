@@ -19,7 +19,9 @@ function isPositivePrice(value: number): boolean {
 export function findBadValue(candle: Candle): string | null {
   const { time, open, high, low, close, volume } = candle;
   if (!Number.isFinite(time)) return `time ${time} is not a finite number`;
-  for (const [name, value] of [["open", open], ["high", high], ["low", low], ["close", close]] as const) {
+  for (
+    const [name, value] of [["open", open], ["high", high], ["low", low], ["close", close]] as const
+  ) {
     if (!isPositivePrice(value)) return `${name} ${value} is not a positive finite price`;
   }
   if (high < low) return `high ${high} is below low ${low}`;

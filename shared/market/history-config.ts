@@ -6,8 +6,8 @@
  */
 
 /**
- * Kraken OHLC returns at most 720 rows and the newest is still open, so at
- * most 719 closed candles are available in one call; `since` cannot page
+ * Kraken OHLC returns at most 720 rows and the newest is still open, so one
+ * call has at most 719 closed candles. The `since` parameter cannot page
  * further back.
  */
 export const MAX_HISTORY_CANDLES = 719;

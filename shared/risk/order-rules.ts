@@ -38,7 +38,7 @@ export const ORDER_SKIP_REASONS = {
 
 export type OrderSkipReason = keyof typeof ORDER_SKIP_REASONS;
 
-/** Why an order was not placed; `details` contains only numbers and codes, never a secret. */
+/** Reason, message and values of an order that is not placed; never contains a secret. */
 export interface OrderSkip {
   reason: OrderSkipReason;
   message: string;

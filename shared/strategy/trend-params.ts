@@ -15,7 +15,9 @@ const MAX_CLOSED_CANDLES = MAX_HISTORY_CANDLES;
 function period(name: string, min: number, fallback: number) {
   return z
     .int({ error: `${name} must be a whole number of candles` })
-    .min(min, { error: (issue) => `${name} must be at least ${min} candles, got ${String(issue.input)}` })
+    .min(min, {
+      error: (issue) => `${name} must be at least ${min} candles, got ${String(issue.input)}`,
+    })
     .max(MAX_CLOSED_CANDLES, {
       error: (issue) =>
         `${name} must be at most ${MAX_CLOSED_CANDLES} candles (the closed candles one ` +
@@ -57,7 +59,8 @@ export const trendParamsSchema = z
       context.addIssue({
         code: "custom",
         path: ["fastPeriod"],
-        message: `fastPeriod (${params.fastPeriod}) must be below slowPeriod (${params.slowPeriod})`,
+        message:
+          `fastPeriod (${params.fastPeriod}) must be below slowPeriod (${params.slowPeriod})`,
       });
     }
     if (params.minAtrPct >= params.maxAtrPct) {

@@ -26,7 +26,13 @@ import type { Candle } from "../market/types.ts";
 import type { Signal, StrategyEvaluator } from "./strategy.ts";
 import { type TrendParams, trendRequiredCandles } from "./trend-params.ts";
 
-/** The trend strategy with a decision that allocates nothing, for backtests. */
+/**
+ * The trend strategy with a decision that allocates nothing. A backtest
+ * calls `decide` on every candle and `signal` only where it acts, because
+ * `signal` formats a reason sentence. Measured over the 26,193 candles of
+ * 2023-01 to 2023-09, `signal` on every candle took 110-150 ms and `decide`
+ * 6-10 ms (warm runs, Node 20 under tsx, a 2-core AMD EPYC machine).
+ */
 export interface TrendEvaluator extends StrategyEvaluator {
   /** Returns what `signal(holding).action` returns, without building the reason. */
   decide(holding: boolean): Decision;
