@@ -8,7 +8,7 @@
 import type { Candle } from "./types.ts";
 
 export interface GapPolicy {
-  /** Newest closed intervals that must all have a row; a gap among them aborts. */
+  /** Newest closed intervals that must all have a row. A gap among them aborts. */
   recentCandles: number;
   /** Largest fraction of the window that may be filled with flat candles. */
   maxMissingRatio: number;
@@ -63,7 +63,7 @@ export interface IntegrityReport {
   historyCandles: number;
   requiredCandles: number;
   recentCandles: number;
-  /** Most missing intervals the gap policy fills in this window. */
+  /** Maximum number of missing intervals the gap policy fills in this window. */
   maxMissing: number;
 }
 
@@ -72,7 +72,7 @@ export interface IntegrityResult {
   report: IntegrityReport;
 }
 
-/** Formats a time for the report; a time that is not a valid date is written as it is. */
+/** Formats a time for the report, or writes it as it is when it is not a valid date. */
 export function formatTime(time: number): string {
   const date = new Date(time);
   return Number.isNaN(date.getTime()) ? String(time) : date.toISOString();

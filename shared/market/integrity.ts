@@ -110,8 +110,8 @@ function checkAlignment(raw: Candle[], intervalMs: number, report: IntegrityRepo
 }
 
 /**
- * Returns the number of leading rows that are closed. Rows are sorted by
- * now, so every row after the first open one is open too.
+ * Returns the number of leading rows that are closed. Rows are sorted at
+ * this point, so every row after the first open one is open too.
  */
 function countClosed(raw: Candle[], options: IntegrityOptions, report: IntegrityReport): number {
   const closeLimit = Math.min(options.slot, options.exchangeNow);
