@@ -32,7 +32,7 @@ export class CandleFileError extends Error {
 }
 
 interface FileFormat {
-  /** How a row is described in messages, for example `timestamp_ms,open,...`. */
+  /** Column list that messages show, for example `timestamp_ms,open,...`. */
   row: string;
   columns: number;
   names: string[];
@@ -213,9 +213,9 @@ function readNumber(field: string, format: FileFormat, column: number, row: RowS
   if (Number.isFinite(value) && (value !== 0 || /\d/.test(field))) return value;
 
   const trimmed = field.trim();
-  const shown = trimmed === "" ? "is empty" : `"${trimmed.slice(0, 40)}" is not a number`;
-  const problem = `${format.names[column]} ${shown}; expected a row ${format.row}`;
-  throw rowError(row.source, row.line, problem);
+  const problem = trimmed === "" ? "is empty" : `"${trimmed.slice(0, 40)}" is not a number`;
+  const message = `${format.names[column]} ${problem}; expected a row ${format.row}`;
+  throw rowError(row.source, row.line, message);
 }
 
 function checkRow(values: number[], format: FileFormat, line: number, source: string): Candle {
