@@ -4,7 +4,7 @@ import { ExchangeFailure } from "./errors.ts";
 import { KrakenExchange } from "./kraken-class.ts";
 
 export interface KrakenOptions {
-  /** API base URL without the `/0/public` part; Kraken's own when unset. */
+  /** API base URL such as `https://api.kraken.com`, without `/0/public`; Kraken's own when unset. */
   baseUrl?: string;
   /** ccxt's request timeout in ms. */
   timeoutMs: number;
@@ -25,7 +25,8 @@ export function createKraken(options: KrakenOptions): KrakenInstance {
   };
   if (options.baseUrl) {
     const base = options.baseUrl.replace(/\/+$/, "");
-    config.urls = { api: { public: `${base}/0/public`, private: `${base}/0/private` } };
+    // ccxt 4.5's kraken.sign() appends `/0/public/<method>` itself.
+    config.urls = { api: { public: base, private: base } };
   }
   if (options.apiKey) config.apiKey = options.apiKey;
   if (options.apiSecret) config.secret = options.apiSecret;
