@@ -1,0 +1,60 @@
+/**
+ * A BUY or SELL decision turned into a PAPER fill with the live cycle's own
+ * `sizeOrder` and `fillPaperOrder`, in the order `decideAndExecute` calls them.
+ *
+ * @module
+ */
+
+import { fillPaperOrder } from "../broker/paper.ts";
+import type { Balances, Decision } from "../journal/journal.ts";
+import type { MarketInfo, Quote } from "../market/types.ts";
+import type { RiskParams } from "../risk/risk-params.ts";
+import { sizeOrder } from "../risk/sizing.ts";
+import type { BacktestRecorder } from "./run-record.ts";
+
+export interface ExecutionInput {
+  market: MarketInfo;
+  quote: Quote;
+  /** Free balances before the order. */
+  balances: Balances;
+  risk: RiskParams;
+  /** PAPER slippage in basis points (TITAN_PAPER_SLIPPAGE_BPS). */
+  slippageBps: number;
+}
+
+/**
+ * Sizes and fills the order of a BUY or SELL decision, records the fill or
+ * the skip, and returns the balances after it (unchanged after a skip).
+ */
+export function executeDecision(
+  record: BacktestRecorder,
+  index: number,
+  decision: Exclude<Decision, "HOLD">,
+  input: ExecutionInput,
+): Balances {
+  const { market, quote, balances } = input;
+  const side = decision === "BUY" ? "buy" : "sell";
+  const slot = record.slotAt(index);
+  const slippage = input.slippageBps / 10_000;
+  const sizing = sizeOrder({ side, market, quote, balances, risk: input.risk, slippage });
+  if (sizing.kind === "skip") {
+    record.skips.push({ slot, side, reason: sizing.reason });
+    return balances;
+  }
+
+  const result = fillPaperOrder(sizing.order, quote, market, balances, {
+    slippageBps: input.slippageBps,
+  });
+  if (result.kind === "rejected") {
+    record.skips.push({ slot, side, reason: result.reason });
+    return balances;
+  }
+  const after = result.balancesAfter;
+  record.fills.push({
+    slot,
+    ...result.fill,
+    cash: after[market.quote] ?? 0,
+    position: after[market.base] ?? 0,
+  });
+  return after;
+}
