@@ -24,6 +24,7 @@ function runOf(equity: number[], position: number[], fills: BacktestFill[] = [])
     ordersSkipped: {},
     fills,
     skips: [],
+    crashes: [],
     abortCode: new Uint8Array(slots),
     decision: new Uint8Array(slots),
     equity: Float64Array.from(equity),

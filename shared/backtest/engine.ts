@@ -16,13 +16,14 @@
 
 import type { TitanConfig } from "../config/config.ts";
 import type { AbortReason } from "../cycle/reasons.ts";
-import type { Balances, Decision } from "../journal/journal.ts";
+import type { Decision } from "../journal/journal.ts";
 import type { Candle, MarketInfo, Quote } from "../market/types.ts";
 import { createTrendEvaluator } from "../strategy/trend.ts";
 import { IncrementalCandleCheck } from "./candle-check.ts";
 import { CandleStream } from "./candle-stream.ts";
 import { BacktestRecorder, type BacktestRun } from "./run-record.ts";
 import { executeDecision } from "./execute.ts";
+import { PaperLedger } from "./paper-ledger.ts";
 
 export type { BacktestFill, BacktestRun, OrderSkipRecord } from "./run-record.ts";
 
@@ -76,7 +77,7 @@ export function runBacktest(options: BacktestOptions): BacktestRun {
   const total = (toSlot - fromSlot) / intervalMs + 1;
   const record = new BacktestRecorder(total, fromSlot, intervalMs);
   const market = exchange.market;
-  let balances: Balances = { ...config.paper.startBalances };
+  const ledger = new PaperLedger(config.paper.startBalances);
   const earlyAbort = checkSlotAndClock(config.cycle, dispatchDelayMs);
 
   for (let index = 0; index < total; index++) {
@@ -96,26 +97,27 @@ export function runBacktest(options: BacktestOptions): BacktestRun {
       continue;
     }
     stream.pushThrough(slot - intervalMs);
-    const position = balances[market.base] ?? 0;
-    record.initialEquity ??= (balances[market.quote] ?? 0) + position * quote.bid;
+    const position = ledger.balances[market.base] ?? 0;
+    record.initialEquity ??= (ledger.balances[market.quote] ?? 0) + position * quote.bid;
     const holding = position >= market.minAmount;
     const decision: Decision = evaluator.decide(holding);
     if (decision !== "HOLD") {
-      balances = executeDecision(record, index, decision, {
+      executeDecision(record, index, decision, {
         market,
         quote,
-        balances,
+        ledger,
         risk: config.risk,
         slippageBps: config.paper.slippageBps,
       });
     }
+    const balances = ledger.balances;
     record.mark(index, decision, balances[market.quote] ?? 0, balances[market.base] ?? 0, quote.bid);
     if (options.onProgress && (index + 1) % PROGRESS_EVERY_SLOTS === 0) {
       options.onProgress(index + 1, total);
     }
   }
   options.onProgress?.(total, total);
-  return record.finish(balances, countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs));
+  return record.finish(ledger.balances, countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs));
 }
 
 /**

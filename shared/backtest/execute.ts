@@ -10,36 +10,39 @@ import type { Balances, Decision } from "../journal/journal.ts";
 import type { MarketInfo, Quote } from "../market/types.ts";
 import type { RiskParams } from "../risk/risk-params.ts";
 import { sizeOrder } from "../risk/sizing.ts";
+import type { PaperLedger } from "./paper-ledger.ts";
 import type { BacktestRecorder } from "./run-record.ts";
 
 export interface ExecutionInput {
   market: MarketInfo;
   quote: Quote;
-  /** Free balances before the order. */
-  balances: Balances;
+  /** The PAPER balances; a fill moves them. */
+  ledger: PaperLedger;
   risk: RiskParams;
   /** PAPER slippage in basis points (TITAN_PAPER_SLIPPAGE_BPS). */
   slippageBps: number;
 }
 
 /**
- * Sizes and fills the order of a BUY or SELL decision, records the fill or
- * the skip, and returns the balances after it (unchanged after a skip).
+ * Sizes and fills the order of a BUY or SELL decision, moves the ledger,
+ * and records the fill, the skip, or the crash the journal's balance check
+ * causes in the live cycle.
  */
 export function executeDecision(
   record: BacktestRecorder,
   index: number,
   decision: Exclude<Decision, "HOLD">,
   input: ExecutionInput,
-): Balances {
-  const { market, quote, balances } = input;
+): void {
+  const { market, quote, ledger } = input;
+  const balances: Balances = ledger.balances;
   const side = decision === "BUY" ? "buy" : "sell";
   const slot = record.slotAt(index);
   const slippage = input.slippageBps / 10_000;
   const sizing = sizeOrder({ side, market, quote, balances, risk: input.risk, slippage });
   if (sizing.kind === "skip") {
     record.skips.push({ slot, side, reason: sizing.reason });
-    return balances;
+    return;
   }
 
   const result = fillPaperOrder(sizing.order, quote, market, balances, {
@@ -47,14 +50,17 @@ export function executeDecision(
   });
   if (result.kind === "rejected") {
     record.skips.push({ slot, side, reason: result.reason });
-    return balances;
+    return;
   }
-  const after = result.balancesAfter;
+  const after = ledger.apply(result.fill, market.base, market.quote);
+  if (after === null) {
+    record.crashes.push(slot);
+    return;
+  }
   record.fills.push({
     slot,
     ...result.fill,
     cash: after[market.quote] ?? 0,
     position: after[market.base] ?? 0,
   });
-  return after;
 }

@@ -47,6 +47,11 @@ export interface BacktestRun {
   ordersSkipped: Partial<Record<OrderSkipReason, number>>;
   fills: BacktestFill[];
   skips: OrderSkipRecord[];
+  /**
+   * Slots whose fill the journal would reject because a balance would fall
+   * below zero in exact decimal arithmetic; the live cycle crashes there.
+   */
+  crashes: number[];
   /** Per slot: 0, or 1 + the index of the abort reason in `ABORT_REASON_NAMES`. */
   abortCode: Uint8Array;
   /** Per slot: an index into `DECISION_CODES`; 0 where the slot aborted. */
@@ -78,6 +83,7 @@ export class BacktestRecorder {
   readonly bid: Float64Array;
   readonly fills: BacktestFill[] = [];
   readonly skips: OrderSkipRecord[] = [];
+  readonly crashes: number[] = [];
   /** Set by the engine at the first marked slot, before that slot's order. */
   initialEquity: number | null = null;
   readonly #fromSlot: number;
@@ -127,6 +133,7 @@ export class BacktestRecorder {
       ordersSkipped: countBy(this.skips.map((skip) => skip.reason)),
       fills: this.fills,
       skips: this.skips,
+      crashes: this.crashes,
       abortCode: this.abortCode,
       decision: this.decision,
       equity: this.equity,

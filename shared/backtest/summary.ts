@@ -32,6 +32,8 @@ export interface BacktestSummary {
   aborted: Record<string, number>;
   /** BUY or SELL decisions whose order a rule stopped, by reason. */
   orders_skipped: Record<string, number>;
+  /** Slots where the live cycle would crash: the journal rejects a fill that overdraws a balance. */
+  crashed: number;
   strategy: TitanConfig["strategy"];
   risk: TitanConfig["risk"];
 }
@@ -61,6 +63,7 @@ export function summarizeBacktest(
     final_equity: metrics.finalEquity,
     aborted: { ...run.aborted },
     orders_skipped: { ...run.ordersSkipped },
+    crashed: run.crashes.length,
     strategy: config.strategy,
     risk: config.risk,
   };
@@ -97,6 +100,7 @@ export function describeBacktest(summary: BacktestSummary): string {
     ...aborts.map(([reason, count]) => `  ${reason.padEnd(22)} ${count}`),
     ...(skips.length > 0 ? [`${"orders skipped".padEnd(15)} ${total(skips)}`] : []),
     ...skips.map(([reason, count]) => `  ${reason.padEnd(22)} ${count}`),
+    ...(summary.crashed > 0 ? [`${"crashed".padEnd(15)} ${summary.crashed}`] : []),
   ];
   return lines.join("\n");
 }
