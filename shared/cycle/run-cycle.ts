@@ -59,7 +59,7 @@ export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<
 
 async function runSteps(deps: CycleDeps, guard: CallGuard, state: CycleState, log: BlackboxRecorder) {
   const step = timeSteps(deps, state);
-  await step("kill_switch", () => checkKillSwitch(deps));
+  await step("kill_switch", () => checkKillSwitch(deps, state, log));
   await step("slot", () => Promise.resolve(checkSlotAge(deps, state)));
   // NOTE: PAPER fills are recorded in the same transaction as their balances,
   // so a PAPER cycle leaves nothing half done to recover.
@@ -85,14 +85,25 @@ function timeSteps(deps: CycleDeps, state: CycleState) {
   };
 }
 
-async function checkKillSwitch(deps: CycleDeps): Promise<void> {
+/**
+ * Aborts KILL_SWITCH while the system is halted. In `stop-entries` mode the
+ * cycle goes on with BUY orders disabled, so an open position can still be sold.
+ */
+async function checkKillSwitch(deps: CycleDeps, state: CycleState, log: BlackboxRecorder): Promise<void> {
   const system = await deps.journal.readSystemState();
   if (!system.halted) return;
-  throw new CycleAbort("KILL_SWITCH", `Trading is halted: ${system.haltReason ?? "no reason given"}.`, {
+  const details = {
     halted_by: system.haltedBy,
     halt_reason: system.haltReason,
     halted_at: system.haltedAt === null ? null : isoTime(system.haltedAt),
-  });
+    halt_mode: system.haltMode ?? "halt",
+  };
+  if (system.haltMode === "stop-entries") {
+    state.entriesStopped = `Entries are stopped by the kill switch: ${system.haltReason ?? "no reason given"}.`;
+    log.warning("ENTRIES STOPPED", details);
+    return;
+  }
+  throw new CycleAbort("KILL_SWITCH", `Trading is halted: ${system.haltReason ?? "no reason given"}.`, details);
 }
 
 /** A late request (pg_cron queues late runs) or one for a future slot must not trade. */

@@ -23,6 +23,8 @@ export class CycleState {
   abort: CycleAbort | null = null;
   crash: { message: string; stack: string | null } | null = null;
   skipped = false;
+  /** Reason BUY orders are skipped (kill switch in `stop-entries` mode), or null when allowed. */
+  entriesStopped: string | null = null;
   readonly stepsMs: Record<string, number> = {};
 
   constructor(

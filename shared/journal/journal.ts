@@ -41,12 +41,22 @@ export interface CycleFinish {
   finishedAt: number;
 }
 
+/**
+ * Kill switch mode, from the weakest to the strictest:
+ * `stop-entries` lets cycles run but skips every BUY, `halt` aborts every
+ * cycle with KILL_SWITCH, and `flatten` is a halt after the PAPER positions
+ * were sold.
+ */
+export type HaltMode = "stop-entries" | "halt" | "flatten";
+
 /** The kill switch as stored in the database. */
 export interface SystemState {
   halted: boolean;
   haltedBy: string | null;
   haltReason: string | null;
   haltedAt: number | null;
+  /** The mode while halted. Null or absent while halted counts as `halt`. */
+  haltMode?: HaltMode | null;
 }
 
 /** A simulated fill, written together with the balance change it causes. */

@@ -12,6 +12,7 @@ import type {
   CycleClaim,
   CycleFinish,
   CycleStatus,
+  HaltMode,
   Journal,
   PaperFill,
   SystemState,
@@ -30,6 +31,7 @@ interface SystemStateRow {
   halted_by: string | null;
   halt_reason: string | null;
   halted_at: Date | null;
+  halt_mode: string | null;
 }
 
 interface BalanceRow {
@@ -66,7 +68,8 @@ export class SqlJournal implements Journal {
 
   async readSystemState(): Promise<SystemState> {
     const rows = await this.client.query<SystemStateRow>(
-      "select halted, halted_by, halt_reason, halted_at from public.system_state where id = 1",
+      "select halted, halted_by, halt_reason, halted_at, halt_mode " +
+        "from public.system_state where id = 1",
     );
     const row = rows[0];
     if (row === undefined) {
@@ -80,6 +83,7 @@ export class SqlJournal implements Journal {
       haltedBy: row.halted_by,
       haltReason: row.halt_reason,
       haltedAt: row.halted_at === null ? null : row.halted_at.getTime(),
+      haltMode: haltMode(row.halt_mode),
     };
   }
 
@@ -92,7 +96,7 @@ export class SqlJournal implements Journal {
       }
     }
     return this.client.transaction(async (tx) => {
-      await tx.query("select public.titan_paper_seed($1::jsonb)", [JSON.stringify(initial)]);
+      await tx.query("select public.titan_paper_seed($1::text::jsonb)", [JSON.stringify(initial)]);
       const rows = await tx.query<BalanceRow>(
         "select asset, amount from public.paper_balances order by asset",
       );
@@ -153,7 +157,7 @@ export class SqlJournal implements Journal {
     }
     try {
       await this.client.query(
-        "select public.titan_finish_cycle($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::timestamptz)",
+        "select public.titan_finish_cycle($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9::timestamptz)",
         [
           finish.cycleId,
           finish.status,
@@ -219,4 +223,10 @@ function isoTime(field: string, ms: number): string {
     throw new RangeError(`${field} must be a finite time in ms since the epoch, got ${ms}.`);
   }
   return new Date(ms).toISOString();
+}
+
+/** Reads a stored halt mode. An unknown value counts as a full halt, the safe reading. */
+function haltMode(value: string | null): HaltMode | null {
+  if (value === null) return null;
+  return value === "stop-entries" || value === "flatten" ? value : "halt";
 }

@@ -70,6 +70,9 @@ export async function decideAndExecute(
   if (signal.action === "HOLD") return null;
 
   const side = signal.action === "BUY" ? "buy" : "sell";
+  if (side === "buy" && state.entriesStopped !== null) {
+    return skip(state, log, "ENTRIES_STOPPED", state.entriesStopped);
+  }
   const slippage = deps.config.paper.slippageBps / 10_000;
   const sizing = sizeOrder({ side, market, quote, balances, risk: deps.config.risk, slippage });
   if (sizing.kind === "skip") return skip(state, log, sizing.reason, sizing.message);
