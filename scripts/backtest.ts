@@ -25,7 +25,7 @@ import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.t
 import type { Candle } from "../shared/market/types.ts";
 import { slotStart } from "../shared/time/slots.ts";
 import { marketInfoFor } from "../simulator/historical-source.ts";
-import { CandleTape, KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
+import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv } from "./lib/env.ts";
 import { createProgress } from "./lib/progress.ts";
@@ -103,11 +103,11 @@ export function loadBacktestInput(options: InputOptions): BacktestInput {
 /** Replay's exchange for these candles: the simulator's market rules and tape quotes. */
 export function simulatedExchange(input: BacktestInput): SimulatedExchange {
   const market = marketInfoFor(input.market);
-  const tape = new CandleTape(input.candles);
+  const { candles, config, spreadBps } = input;
   return {
     market,
     ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS,
-    quoteAt: createTapeQuotes(tape, input.spreadBps, market.priceDecimals),
+    quoteAt: createTapeQuotes(candles, config.cycle.intervalMs, spreadBps, market.priceDecimals),
   };
 }
 

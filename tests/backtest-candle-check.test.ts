@@ -149,54 +149,66 @@ describe("IncrementalCandleCheck", () => {
 });
 
 describe("createTapeQuotes", () => {
-  const ticks = [0, 1, 2, 7, 26, 100];
+  /** Times around each candle: its open, the replay request, its last ms, and inside gaps. */
+  function probeTimes(candles: Candle[]): number[] {
+    const times: number[] = [];
+    for (const candle of candles) {
+      times.push(candle.time, candle.time + DELAY_MS, candle.time + INTERVAL - 1);
+      times.push(candle.time + INTERVAL, candle.time + 2 * INTERVAL + DELAY_MS);
+    }
+    return times.sort((a, b) => a - b);
+  }
 
-  it("matches the tape on synthetic prices near ticks", () => {
-    const prices = [];
-    for (let i = 0; i < 4000; i++) prices.push(100 + i * 0.05, 29999.95 + i * 0.01, 0.3 + i * 1e-5);
-    const candles = prices.map((close, i): Candle => ({
-      time: START + i * INTERVAL,
-      open: close,
-      high: close,
-      low: close,
-      close,
-      volume: 1,
-    }));
+  function mismatchesOf(candles: Candle[], spreads: number[], decimals: number[]): string[] {
     const tape = new CandleTape(candles);
     const mismatches: string[] = [];
-    for (const spread of ticks) {
-      for (const decimals of [1, 2, 5]) {
-        const fast = createTapeQuotes(tape, spread, decimals);
-        for (const candle of candles) {
-          const now = candle.time + DELAY_MS;
-          const expected = tape.quoteAt(now, spread, decimals);
+    for (const spread of spreads) {
+      for (const places of decimals) {
+        const fast = createTapeQuotes(candles, INTERVAL, spread, places);
+        for (const now of probeTimes(candles)) {
+          const expected = tape.quoteAt(now, spread, places);
           const actual = fast(now);
-          if (actual.bid !== expected.bid || actual.ask !== expected.ask) {
-            mismatches.push(`${candle.close} ${spread} bps ${decimals} dp`);
+          if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+            mismatches.push(`${now} ${spread} bps ${places} dp: ${JSON.stringify(actual)}`);
           }
         }
       }
     }
-    expect(mismatches).toEqual([]);
+    return mismatches;
+  }
+
+  it("matches the tape on prices near ticks, across gaps", () => {
+    const prices: number[] = [];
+    for (let i = 0; i < 1500; i++) prices.push(100 + i * 0.05, 29999.95 + i * 0.01, 0.3 + i * 1e-5);
+    const candles = prices
+      .map((close, i): Candle => ({
+        time: START + i * INTERVAL,
+        open: close + 0.1,
+        high: close + 0.1,
+        low: close,
+        close,
+        volume: 1,
+      }))
+      .filter((_, i) => i % 7 !== 3 && i % 50 > 2);
+    expect(mismatchesOf(candles, [0, 1, 2, 7, 26, 100], [1, 2, 5])).toEqual([]);
   });
 
   it.skipIf(!HAVE_DATA)("matches the tape on every real slot", () => {
-    const candles = loadRealCandles();
+    expect(mismatchesOf(loadRealCandles(), [2], [1])).toEqual([]);
+  });
+
+  it("goes back in time", () => {
+    const candles = syntheticCandles({ start: START, count: 50, price: (i) => 100 + i });
     const tape = new CandleTape(candles);
-    const fast = createTapeQuotes(tape, 2, 1);
-    let mismatches = 0;
-    for (const candle of candles) {
-      const now = candle.time + INTERVAL + DELAY_MS;
-      const expected = tape.quoteAt(now, 2, 1);
-      const actual = fast(now);
-      if (actual.bid !== expected.bid || actual.ask !== expected.ask) mismatches++;
-    }
-    expect(mismatches).toBe(0);
+    const fast = createTapeQuotes(candles, INTERVAL, 2, 1);
+    fast(START + 40 * INTERVAL);
+    const now = START + 10 * INTERVAL + DELAY_MS;
+    expect(fast(now)).toEqual(tape.quoteAt(now, 2, 1));
   });
 
   it("rejects a time before the first candle", () => {
     const candles = syntheticCandles({ start: START, count: 3, price: () => 100 });
-    const fast = createTapeQuotes(new CandleTape(candles), 2, 1);
+    const fast = createTapeQuotes(candles, INTERVAL, 2, 1);
     expect(() => fast(START - 1)).toThrow(/no candle has opened/);
   });
 });

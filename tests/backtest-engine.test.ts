@@ -24,10 +24,9 @@ const market = marketInfoFor("BTC/USD");
 
 function backtest(candles: Candle[], from: number, to: number, env: Env = {}): BacktestRun {
   const config = loadConfig({ TITAN_STRATEGY_PARAMS: FAST_STRATEGY, ...env });
-  const tape = new CandleTape(candles);
   return runBacktest({
     config,
-    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(tape, 2, 1) },
+    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1) },
     candles,
     fromSlot: from,
     toSlot: to,

@@ -11,7 +11,7 @@ import { type Env, loadConfig } from "../shared/config/config.ts";
 import type { CycleResult } from "../shared/cycle/context.ts";
 import type { Candle } from "../shared/market/types.ts";
 import { marketInfoFor } from "../simulator/historical-source.ts";
-import { CandleTape, KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
+import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
 import { openLocalJournal } from "../scripts/lib/journal.ts";
 import { DISPATCH_DELAY_MS, replay, type ReplaySummary } from "../scripts/lib/replay-run.ts";
 import { MemorySink } from "./helpers/cycle-harness.ts";
@@ -54,13 +54,12 @@ async function compare(candles: Candle[], from: number, to: number, env: Env): P
     await journal.close();
   }
   const market = marketInfoFor("BTC/USD");
-  const tape = new CandleTape(candles);
   const run = runBacktest({
     config,
     exchange: {
       market,
       ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS,
-      quoteAt: createTapeQuotes(tape, SPREAD_BPS, market.priceDecimals),
+      quoteAt: createTapeQuotes(candles, INTERVAL, SPREAD_BPS, market.priceDecimals),
     },
     candles,
     fromSlot: from,

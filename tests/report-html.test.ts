@@ -11,7 +11,7 @@ import { createTapeQuotes } from "../shared/backtest/tape-quotes.ts";
 import { loadConfig } from "../shared/config/config.ts";
 import type { Candle } from "../shared/market/types.ts";
 import { marketInfoFor } from "../simulator/historical-source.ts";
-import { CandleTape, KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
+import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
 import { buildReportHtml } from "../scripts/lib/report/report-html.ts";
 import { INTERVAL, syntheticCandles } from "./helpers/candles.ts";
 
@@ -32,10 +32,9 @@ const COLORS = {
 function reportHtml(candles: Candle[], from: number, to: number): string {
   const config = loadConfig({ TITAN_STRATEGY_PARAMS: '{"fastPeriod":5,"slowPeriod":20}' });
   const market = marketInfoFor("BTC/USD");
-  const tape = new CandleTape(candles);
   const run = runBacktest({
     config,
-    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(tape, 2, 1) },
+    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1) },
     candles,
     fromSlot: from,
     toSlot: to,

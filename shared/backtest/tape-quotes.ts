@@ -9,29 +9,28 @@
  * 12-digit cut moves the scaled value by less than value × 1e-11, so away
  * from a whole number that cut cannot change the floor or ceiling and this
  * module skips it. Near a whole number it runs the tape's exact expression.
- * A test holds both equal on every slot of a real candle file.
+ * The last trade price is the tape's `lastPriceAt`, found with a cursor that
+ * moves forward with the clock instead of a binary search per quote. A test
+ * holds both equal on every slot of a real candle file.
  *
  * @module
  */
 
-import type { Quote } from "../market/types.ts";
-
-/** The tape's price lookup: the last trade price known at `nowMs`. */
-export interface LastPriceSource {
-  lastPriceAt(nowMs: number): number | undefined;
-}
+import type { Candle, Quote } from "../market/types.ts";
 
 /** Relative bound on how far `toPrecision(12)` moves a value. */
 const CUT_BOUND = 1e-11;
 
 /**
- * Returns a function equal to `tape.quoteAt(nowMs, spreadBps, priceDecimals)`.
- * It throws `RangeError` where the tape has no price yet; the tape throws
- * `TapeError` there, and neither case reaches a quote in a cycle, which
- * aborts STALE_DATA first.
+ * Returns a function equal to `new CandleTape(candles, intervalMs)
+ * .quoteAt(nowMs, spreadBps, priceDecimals)` for candles sorted by open
+ * time. It throws `RangeError` where the tape has no price yet; the tape
+ * throws `TapeError` there, and neither case reaches a quote in a cycle,
+ * which aborts STALE_DATA first.
  */
 export function createTapeQuotes(
-  tape: LastPriceSource,
+  candles: readonly Candle[],
+  intervalMs: number,
   spreadBps: number,
   priceDecimals: number,
 ): (nowMs: number) => Quote {
@@ -39,8 +38,9 @@ export function createTapeQuotes(
     throw new RangeError(`Invalid spreadBps ${spreadBps}: expected a number of 0 or more.`);
   }
   const scale = 10 ** priceDecimals;
+  const lastPriceAt = createLastPriceCursor(candles, intervalMs);
   return (nowMs) => {
-    const last = tape.lastPriceAt(nowMs);
+    const last = lastPriceAt(nowMs);
     if (last === undefined) {
       throw new RangeError(`No price at ${new Date(nowMs).toISOString()}: no candle has opened yet.`);
     }
@@ -49,6 +49,24 @@ export function createTapeQuotes(
     const bid = roundScaled((last - halfSpread) * scale, Math.floor) / scale;
     const ask = roundScaled((last + halfSpread) * scale, Math.ceil) / scale;
     return { bid, ask, last, time: nowMs };
+  };
+}
+
+/**
+ * Returns the tape's last trade price at a time: the open of the candle
+ * whose interval contains it, else the close of the newest closed candle.
+ */
+function createLastPriceCursor(candles: readonly Candle[], intervalMs: number) {
+  /** Number of candles that opened at or before the previous time asked. */
+  let opened = 0;
+  let previousNow = -Infinity;
+  return (nowMs: number): number | undefined => {
+    if (nowMs < previousNow) opened = 0;
+    previousNow = nowMs;
+    while (opened < candles.length && (candles[opened] as Candle).time <= nowMs) opened++;
+    const newest = candles[opened - 1];
+    if (newest === undefined) return undefined;
+    return newest.time + intervalMs > nowMs ? newest.open : newest.close;
   };
 }
 
