@@ -17,7 +17,15 @@
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -74,8 +82,9 @@ export async function setup(project: TestProject): Promise<void> {
 
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   await prepareDatabases(url);
-  pushMigrations(`${url}?sslmode=disable`);
-  pushMigrations(`${databaseUrl(url, TEMPLATE_DATABASE)}?sslmode=disable`);
+  const workdir = copyProject(root);
+  pushMigrations(workdir, `${url}?sslmode=disable`);
+  pushMigrations(workdir, `${databaseUrl(url, TEMPLATE_DATABASE)}?sslmode=disable`);
 
   process.env.TITAN_TEST_DATABASE_URL = url;
   project.provide("titanDatabaseUrl", url);
@@ -128,13 +137,26 @@ async function prepareDatabases(url: string): Promise<void> {
   }
 }
 
-/** Applies supabase/migrations with the pinned Supabase CLI, as a deploy does. */
-function pushMigrations(url: string): void {
+/**
+ * Copies supabase/config.toml and supabase/migrations into the cluster folder,
+ * because the CLI writes state files under its work directory.
+ */
+function copyProject(root: string): string {
+  const workdir = join(root, "project");
+  cpSync(join(REPO_ROOT, "supabase/config.toml"), join(workdir, "supabase/config.toml"));
+  cpSync(join(REPO_ROOT, "supabase/migrations"), join(workdir, "supabase/migrations"), {
+    recursive: true,
+  });
+  return workdir;
+}
+
+/** Applies the migrations with the pinned Supabase CLI, as a deploy does. */
+function pushMigrations(workdir: string, url: string): void {
   const result = spawnSync(
     SUPABASE_CLI,
-    ["db", "push", "--db-url", url, "--yes", "--workdir", REPO_ROOT],
+    ["db", "push", "--db-url", url, "--yes", "--skip-vault", "--workdir", workdir],
     {
-      cwd: REPO_ROOT,
+      cwd: workdir,
       encoding: "utf8",
       timeout: 120_000,
       env: { ...process.env, DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1" },
