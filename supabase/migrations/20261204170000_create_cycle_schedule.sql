@@ -44,8 +44,9 @@ comment on column public.scheduler_settings.history_retention is
   'titan_prune_scheduler_history deletes cron run details, pg_net responses and '
   'cycle_dispatches rows older than this.';
 comment on column public.scheduler_settings.dispatch_timeout_ms is
-  'timeout_milliseconds of each run-cycle request. Keep it above TITAN_CYCLE_DEADLINE_MS '
-  '(default 60000), so pg_net records the answer of a slow cycle instead of a timeout.';
+  'timeout_milliseconds of each run-cycle request. Keep it above TITAN_CYCLE_DEADLINE_MS plus '
+  'the 5 s run-cycle waits past it (65000 by default), so pg_net records the answer of a slow '
+  'cycle instead of a timeout.';
 comment on column public.scheduler_settings.stuck_after is
   'How long a cycle may stay running before the stuck_cycles view lists it.';
 
