@@ -1,13 +1,18 @@
 /**
  * `npm run sim`: serves a candles file through the Kraken simulator on
- * 127.0.0.1 with a running clock, until SIGINT or SIGTERM.
+ * 127.0.0.1 with a running clock, until SIGINT or SIGTERM. Private
+ * endpoints accept the key and secret given, or a generated pair that the
+ * startup banner prints once.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.ts";
 import { SLOT_MS } from "../shared/time/slots.ts";
+import { DEFAULT_BALANCES } from "../simulator/account.ts";
 import { findPair, SIMULATED_PAIRS } from "../simulator/markets.ts";
+import type { RequestRecord } from "../simulator/routes.ts";
 import { DEFAULT_SPREAD_BPS, startSimulator } from "../simulator/server.ts";
+import { isBase64Secret } from "../simulator/signing.ts";
 import { fail, usageError } from "./lib/cli.ts";
 
 const DEFAULT_PORT = 8099;
@@ -15,7 +20,10 @@ const DEFAULT_PORT = 8099;
 const USAGE = `Usage: npm run sim -- --candles FILE [options]
 
 Serves Kraken's public REST API (Time, Assets, AssetPairs, OHLC, Ticker) on
-127.0.0.1 from a candles file, at a simulated clock that runs at real speed.
+127.0.0.1 from a candles file, at a simulated clock that runs at real speed,
+and its private API (Balance, BalanceEx, TradeBalance, AddOrder, QueryOrders,
+OpenOrders, ClosedOrders, CancelOrder, CancelAll, CancelAllOrdersAfter) for a
+simulated account that starts with ${formatBalances()}.
 Point ccxt or KRAKEN_API_URL at the printed URL. Stops on Ctrl-C or SIGTERM.
 
 Options:
@@ -30,18 +38,29 @@ Options:
                      the price (default ${DEFAULT_SPREAD_BPS})
   --pair ID          Kraken pair the candles belong to: ${Object.keys(SIMULATED_PAIRS).join(", ")}
                      or an altname such as XBTUSD (default XXBTZUSD)
+  --api-key KEY      API key private requests must carry (default: generate a
+                     key and secret and print both once at startup)
+  --api-secret SECRET
+                     API secret in base64, as Kraken issues it; required with
+                     --api-key
   --log-requests     print one line per API request
   --help             show this help
 
 Control API on the same port (JSON bodies):
   POST /__sim/fault    {"kind":"latency","ms":2000,"endpoint":"OHLC","count":1}
                        kinds: latency {ms}, clock_offset {ms}, html {status},
-                       error {errors:[...]}, hang; endpoint defaults to *, and
-                       without count the fault stays until cleared
+                       error {errors:[...]}, hang, drop_reply (the request takes
+                       effect, the reply never comes), partial_fill {fraction,
+                       remainder: cancel|rest} (AddOrder only); endpoint
+                       defaults to *, and without count the fault stays until
+                       cleared
   POST /__sim/clear    remove every fault
   POST /__sim/clock    {"iso":"2023-09-30T23:45:05Z"} or {"ms":1696117505000}
   GET  /__sim/clock    the simulated time
   GET  /__sim/requests the API requests received so far
+  GET  /__sim/orders   every order the account accepted, with its fills
+  GET  /__sim/balances the account's balances
+  POST /__sim/balances {"ZUSD":"10000.0000","XXBT":"0.0000000000"} replaces them
 
 Exit status: 0 after a signal, 2 for invalid options or an invalid file.`;
 
@@ -52,6 +71,8 @@ interface SimArguments {
   spreadBps: number;
   pairId: string;
   logRequests: boolean;
+  apiKey?: string;
+  apiSecret?: string;
 }
 
 function readArguments(): SimArguments | undefined {
@@ -63,6 +84,8 @@ function readArguments(): SimArguments | undefined {
       "spread-bps": { type: "string", default: String(DEFAULT_SPREAD_BPS) },
       pair: { type: "string", default: "XXBTZUSD" },
       "log-requests": { type: "boolean", default: false },
+      "api-key": { type: "string" },
+      "api-secret": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -84,6 +107,7 @@ function readArguments(): SimArguments | undefined {
     const known = Object.keys(SIMULATED_PAIRS).join(", ");
     fail(`--pair ${values.pair} is not simulated; expected one of ${known}`, USAGE);
   }
+  checkCredentials(values["api-key"], values["api-secret"]);
   return {
     candlesPath: values.candles,
     port,
@@ -91,7 +115,33 @@ function readArguments(): SimArguments | undefined {
     spreadBps,
     pairId: pair.id,
     logRequests: values["log-requests"],
+    apiKey: values["api-key"],
+    apiSecret: values["api-secret"],
   };
+}
+
+/** Checks the key and secret options. Error messages give the secret's length, never the secret. */
+function checkCredentials(apiKey: string | undefined, apiSecret: string | undefined): void {
+  if ((apiKey === undefined) !== (apiSecret === undefined)) {
+    const missing = apiKey === undefined ? "--api-key" : "--api-secret";
+    fail(`${missing} is missing; pass --api-key and --api-secret together, or neither`, USAGE);
+  }
+  if (apiKey !== undefined && apiKey.trim() === "") {
+    fail("--api-key is empty; pass the key your client sends", USAGE);
+  }
+  if (apiSecret !== undefined && !isBase64Secret(apiSecret)) {
+    fail(
+      `--api-secret (${apiSecret.length} characters) is not base64; pass the secret ` +
+        "as Kraken issues it",
+      USAGE,
+    );
+  }
+}
+
+function formatBalances(): string {
+  return Object.entries(DEFAULT_BALANCES)
+    .map(([asset, amount]) => `${asset} ${amount}`)
+    .join(" and ");
 }
 
 function parseClock(text: string): number {
@@ -131,6 +181,8 @@ async function main(): Promise<void> {
     clockMode: "running",
     spreadBps: args.spreadBps,
     port: args.port,
+    apiKey: args.apiKey,
+    apiSecret: args.apiSecret,
     onRequest: args.logRequests ? logRequest : undefined,
     onError: (error, request) => {
       console.error(`${new Date().toISOString()} error serving ${request.method} ${request.path}:`);
@@ -139,6 +191,14 @@ async function main(): Promise<void> {
   });
 
   printBanner(simulator.url, args, candles.length, simulator.now());
+  // The one place a secret is printed: a pair generated for this run, which no
+  // other process has. A secret passed on the command line is never echoed.
+  if (args.apiKey === undefined) {
+    const { apiKey, apiSecret } = simulator.credentials;
+    console.log(`Generated credentials: --api-key ${apiKey} --api-secret ${apiSecret}`);
+  } else {
+    console.log(`API key: ${args.apiKey} (secret as passed)`);
+  }
   const stop = (signal: string) => {
     console.log(`${new Date().toISOString()} ${signal} received, stopping the simulator`);
     simulator.close().then(
@@ -164,10 +224,14 @@ function printBanner(url: string, args: SimArguments, rows: number, nowMs: numbe
   console.log(`Environment for the cycle: KRAKEN_API_URL=${url}`);
 }
 
-function logRequest(request: { method: string; path: string; query: string; time: number }) {
+function logRequest(request: RequestRecord) {
   const query = request.query === "" ? "" : `?${request.query}`;
   const simulated = new Date(request.time).toISOString();
-  const line = `${request.method} ${request.path}${query} at simulated ${simulated}`;
+  const references = [
+    request.userref === undefined ? "" : ` userref=${request.userref}`,
+    request.clOrdId === undefined ? "" : ` cl_ord_id=${request.clOrdId}`,
+  ].join("");
+  const line = `${request.method} ${request.path}${query}${references} at simulated ${simulated}`;
   console.log(`${new Date().toISOString()} ${line}`);
 }
 

@@ -1,13 +1,16 @@
 /**
  * The simulator's control API under `/__sim/`, for a simulator started from
- * the command line: inject and clear faults, set the clock, list requests.
- * These requests are never faulted or recorded.
+ * the command line: inject and clear faults, set the clock, list requests,
+ * inspect orders, read and set balances. These requests are never faulted
+ * or recorded.
  *
  * @module
  */
 
 import { z } from "zod";
+import { BalanceError } from "./account.ts";
 import { faultRuleSchema } from "./faults.ts";
+import { snapshotOrder } from "./private-order-shape.ts";
 import { jsonReply, type Route, type SimReply, type SimulatorState } from "./routes.ts";
 
 /** Path prefix of the control API. */
@@ -18,7 +21,13 @@ const clockBodySchema = z.union([
   z.object({ iso: z.iso.datetime({ offset: true }) }).strict(),
 ]);
 
-/** Routes for `POST /__sim/fault`, `/__sim/clear`, `/__sim/clock` and `GET /__sim/requests`. */
+const balancesBodySchema = z.record(z.string(), z.string());
+
+/**
+ * Routes for `POST /__sim/fault`, `/__sim/clear`, `/__sim/clock`,
+ * `/__sim/balances` and `GET /__sim/clock`, `/__sim/requests`,
+ * `/__sim/orders`, `/__sim/balances`.
+ */
 export function controlRoutes(state: SimulatorState): Route[] {
   return [
     {
@@ -45,7 +54,35 @@ export function controlRoutes(state: SimulatorState): Route[] {
       path: `${CONTROL_PREFIX}requests`,
       handle: () => jsonReply(200, state.requests),
     },
+    {
+      method: "GET",
+      path: `${CONTROL_PREFIX}orders`,
+      handle: () => jsonReply(200, state.account.orders.all().map(snapshotOrder)),
+    },
+    {
+      method: "GET",
+      path: `${CONTROL_PREFIX}balances`,
+      handle: () => jsonReply(200, state.account.ledger.snapshot()),
+    },
+    {
+      method: "POST",
+      path: `${CONTROL_PREFIX}balances`,
+      handle: (request) => setBalances(state, request.body),
+    },
   ];
+}
+
+function setBalances(state: SimulatorState, body: string): SimReply {
+  const parsed = balancesBodySchema.safeParse(parseJson(body));
+  const expected = 'expected JSON such as {"ZUSD":"10000.0000","XXBT":"0.0000000000"}';
+  if (!parsed.success) return badRequest("set balances", parsed.error, expected);
+  try {
+    state.account.ledger.set(parsed.data);
+  } catch (error) {
+    if (!(error instanceof BalanceError)) throw error;
+    return jsonReply(400, { ok: false, error: error.message });
+  }
+  return jsonReply(200, { ok: true, balances: state.account.ledger.snapshot() });
 }
 
 function injectFault(state: SimulatorState, body: string): SimReply {
@@ -55,7 +92,7 @@ function injectFault(state: SimulatorState, body: string): SimReply {
       "inject fault",
       parsed.error,
       'expected JSON such as {"kind":"latency","ms":2000,"endpoint":"OHLC","count":1}; ' +
-        "kinds: latency, clock_offset, html, error, hang",
+        "kinds: latency, clock_offset, html, error, hang, drop_reply, partial_fill",
     );
   }
   state.faults.add(parsed.data);
@@ -73,6 +110,7 @@ function setClock(state: SimulatorState, body: string): SimReply {
   }
   const ms = "ms" in parsed.data ? parsed.data.ms : Date.parse(parsed.data.iso);
   state.clock.set(ms);
+  state.account.orders.advance(state.clock.now());
   return clockReply(state);
 }
 

@@ -39,7 +39,44 @@ export interface HangFault {
   kind: "hang";
 }
 
-export type Fault = LatencyFault | ClockOffsetFault | HtmlFault | ErrorFault | HangFault;
+/**
+ * Carries out the request, then never replies, until the simulator closes.
+ * On `AddOrder` the order exists while the client times out.
+ */
+export interface DropReplyFault {
+  kind: "drop_reply";
+}
+
+/**
+ * Makes the order that the next `AddOrder` request places fill only
+ * `fraction` of its volume (rounded down to the pair's lot decimals). A
+ * request that fails validation uses the fault up too. The rest is cancelled
+ * (`remainder: "cancel"`, the default) or stays open and never fills
+ * (`"rest"`). Applies to `AddOrder` only, whatever `endpoint` names.
+ */
+export interface PartialFillFault {
+  kind: "partial_fill";
+  fraction: number;
+  remainder?: "cancel" | "rest";
+  /** Reason a cancelled remainder reports, `PARTIAL_FILL_REASON` by default. */
+  reason?: string;
+}
+
+/**
+ * Reason an order reports when a partial fill cancelled its remainder.
+ * NOTE: the wording is the simulator's. Kraken cancels market-order
+ * remainders under its market price protection, but its exact text was not found.
+ */
+export const PARTIAL_FILL_REASON = "Market price protection";
+
+export type Fault =
+  | LatencyFault
+  | ClockOffsetFault
+  | HtmlFault
+  | ErrorFault
+  | HangFault
+  | DropReplyFault
+  | PartialFillFault;
 
 /**
  * A fault and where it applies: `endpoint` is a Kraken method name such as
@@ -69,6 +106,14 @@ export const faultRuleSchema = z.discriminatedUnion("kind", [
     ...ruleFields,
   }),
   z.object({ kind: z.literal("hang"), ...ruleFields }),
+  z.object({ kind: z.literal("drop_reply"), ...ruleFields }),
+  z.object({
+    kind: z.literal("partial_fill"),
+    fraction: z.number().gt(0).lt(1),
+    remainder: z.enum(["cancel", "rest"]).optional(),
+    reason: z.string().min(1).optional(),
+    ...ruleFields,
+  }),
 ]);
 
 /** The faults that apply to one request, at most one of each role. */
@@ -78,7 +123,9 @@ export interface RequestFaults {
   /** Offset added to the clock the `Time` endpoint reports, in ms. */
   clockOffsetMs: number;
   /** The reply that replaces the normal one, if any. */
-  reply?: HtmlFault | ErrorFault | HangFault;
+  reply?: HtmlFault | ErrorFault | HangFault | DropReplyFault;
+  /** How much of the order an `AddOrder` request places fills, if limited. */
+  partialFill?: PartialFillFault;
 }
 
 interface ActiveRule {
@@ -90,7 +137,8 @@ interface ActiveRule {
 /**
  * Active fault rules. Each request takes the rules that match its endpoint;
  * a rule with a count expires after that many requests. A `clock_offset`
- * rule only matches `Time`, so it is not used up by other endpoints.
+ * rule only matches `Time` and a `partial_fill` rule only `AddOrder`, so
+ * other endpoints do not use them up.
  */
 export class FaultBook {
   #rules: ActiveRule[] = [];
@@ -118,8 +166,8 @@ export class FaultBook {
   /**
    * Returns the faults for one request to `endpoint` and counts the request
    * against each rule it uses. Latencies and clock offsets add up. Of the
-   * rules that replace the reply, the one added first is used and the others
-   * wait for later requests.
+   * rules that replace the reply, and of the partial fills, the one added
+   * first is used and the others wait for later requests.
    */
   take(endpoint: string): RequestFaults {
     const faults: RequestFaults = { latencyMs: 0, clockOffsetMs: 0 };
@@ -129,7 +177,10 @@ export class FaultBook {
       const fault = rule.fault;
       if (fault.kind === "latency") faults.latencyMs += fault.ms;
       else if (fault.kind === "clock_offset") faults.clockOffsetMs += fault.ms;
-      else if (faults.reply === undefined) faults.reply = fault;
+      else if (fault.kind === "partial_fill") {
+        if (faults.partialFill !== undefined) continue;
+        faults.partialFill = fault;
+      } else if (faults.reply === undefined) faults.reply = fault;
       else continue;
       rule.remaining--;
     }
@@ -140,5 +191,7 @@ export class FaultBook {
 
 function matches(rule: ActiveRule, endpoint: string): boolean {
   if (rule.endpoint !== "*" && rule.endpoint !== endpoint) return false;
-  return rule.fault.kind !== "clock_offset" || endpoint === "Time";
+  if (rule.fault.kind === "clock_offset") return endpoint === "Time";
+  if (rule.fault.kind === "partial_fill") return endpoint === "AddOrder";
+  return true;
 }

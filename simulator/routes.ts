@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { SimulatedAccount } from "./account.ts";
 import type { SimulatedClock } from "./clock.ts";
 import type { FaultBook, RequestFaults } from "./faults.ts";
 import type { KrakenAsset, KrakenAssetPair } from "./markets.ts";
@@ -21,9 +22,18 @@ export interface RequestRecord {
   query: string;
   /** Simulated time when the request arrived, in ms since the epoch. */
   time: number;
+  /** Kraken method name of a private request, such as `AddOrder`. */
+  endpoint?: string;
+  /** `userref` parameter of a private request, as sent. */
+  userref?: string;
+  /** `cl_ord_id` parameter of a private request, as sent. */
+  clOrdId?: string;
 }
 
-/** State that routes read and change: the clock, the markets, the tapes and the faults. */
+/**
+ * State that routes read and change: the clock, the markets, the tapes, the
+ * faults and the account behind the private endpoints.
+ */
 export interface SimulatorState {
   clock: SimulatedClock;
   /** Pairs by Kraken id, as `AssetPairs` lists them. */
@@ -35,6 +45,7 @@ export interface SimulatorState {
   spreadBps: number;
   faults: FaultBook;
   requests: RequestRecord[];
+  account: SimulatedAccount;
 }
 
 /** One HTTP request, as passed to a route. */

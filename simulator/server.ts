@@ -1,13 +1,16 @@
 /**
- * A local HTTP server that imitates Kraken's public REST API closely enough
- * for ccxt's `kraken` class to run against it unchanged. It serves candles
- * from a tape at a simulated clock and can inject faults.
+ * A local HTTP server that imitates Kraken's public and private REST API
+ * closely enough for ccxt's `kraken` class to run against it unchanged. It
+ * serves candles from a tape at a simulated clock, keeps a simulated
+ * account whose orders fill against that tape, and can inject faults.
  *
  * @example
  * ```ts
  * const simulator = await startSimulator({ candles, clock: Date.parse("2023-09-30T12:00:05Z") });
  * const kraken = new ccxt.kraken({
- *   urls: { api: { public: `${simulator.url}/0/public`, private: `${simulator.url}/0/private` } },
+ *   apiKey: simulator.credentials.apiKey,
+ *   secret: simulator.credentials.apiSecret,
+ *   urls: { api: { public: simulator.url, private: simulator.url } },
  * });
  * await simulator.close();
  * ```
@@ -18,12 +21,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Candle } from "../shared/market/types.ts";
+import { type BalanceInput, DEFAULT_BALANCES, Ledger } from "./account.ts";
 import { type ClockMode, SimulatedClock } from "./clock.ts";
-import { controlRoutes, CONTROL_PREFIX } from "./control-routes.ts";
+import { CONTROL_PREFIX, controlRoutes } from "./control-routes.ts";
 import { cdnErrorPage, cdnReasonPhrase } from "./error-page.ts";
 import { FaultBook, type FaultRule, type RequestFaults } from "./faults.ts";
 import { marketDataRoutes } from "./market-data-routes.ts";
 import { findPair, SIMULATED_ASSETS, SIMULATED_PAIRS } from "./markets.ts";
+import { type OrderSnapshot, snapshotOrder } from "./private-order-shape.ts";
+import { OrderBook } from "./private-orders.ts";
+import { describePrivateRequest } from "./private-params.ts";
+import { privateRoutes } from "./private-routes.ts";
 import { referenceRoutes } from "./public-routes.ts";
 import {
   krakenError,
@@ -34,6 +42,7 @@ import {
   type SimulatorState,
   UNKNOWN_METHOD,
 } from "./routes.ts";
+import { type ApiCredentials, generateCredentials, PrivateAuthenticator } from "./signing.ts";
 import { CandleTape } from "./tape.ts";
 
 /** Pair that a plain candle array is served as. */
@@ -58,12 +67,26 @@ export interface SimulatorOptions {
   port?: number;
   /** Routes added to the built-in ones, for example private endpoints. */
   extraRoutes?: (state: SimulatorState) => Route[];
-  /** Called for each API request as it arrives; control requests excluded. */
+  /**
+   * Called for each API request once its body has arrived, so private
+   * requests carry their `userref` and `cl_ord_id`. Control requests are excluded.
+   */
   onRequest?: (request: RequestRecord) => void;
   /** Receives errors a route throws; they become HTTP 500 replies. Default `console.error`. */
   onError?: (error: unknown, request: RequestRecord) => void;
   /** Real clock for a running simulated clock, in ms; default `Date.now`. */
   realNow?: () => number;
+  /** API key private requests must carry. Pass it with `apiSecret`, or neither for a new pair. */
+  apiKey?: string;
+  /** API secret in base64, as Kraken issues it. Pass it with `apiKey`. */
+  apiSecret?: string;
+  /**
+   * Starting balances by Kraken asset code, such as `{ ZUSD: "10000.0000" }`;
+   * extra codes such as `XBT.F` are kept. Default `DEFAULT_BALANCES`.
+   */
+  balances?: BalanceInput;
+  /** Leave zero balances out of `Balance` and `BalanceEx`. Default false. */
+  omitZeroBalances?: boolean;
 }
 
 export interface Simulator {
@@ -77,6 +100,18 @@ export interface Simulator {
   clearFaults(): void;
   /** Requests to the Kraken API so far, oldest first; control requests are not listed. */
   requests: RequestRecord[];
+  /** Key and secret for private requests: the ones passed, or a generated pair. */
+  credentials: ApiCredentials;
+  /** Every order the account accepted, oldest first, as of the simulated clock. */
+  orders(): OrderSnapshot[];
+  /** Balances as `Balance` sends them, zero balances included. */
+  balances(): Record<string, string>;
+  /**
+   * Replaces every balance.
+   *
+   * @throws {BalanceError} for an amount that is not a decimal >= 0 in the asset's decimals.
+   */
+  setBalances(balances: BalanceInput): void;
   /** Stops the server and ends every connection, hanging ones included. */
   close(): Promise<void>;
 }
@@ -84,14 +119,18 @@ export interface Simulator {
 /**
  * Starts the simulator on 127.0.0.1.
  *
- * @throws {Error} for a candle key that is not a simulated pair, or a
- *   negative spread; `TapeError` for candles a tape cannot replay.
+ * @throws {Error} for a candle key that is not a simulated pair, a
+ *   negative spread, or only one of `apiKey` and `apiSecret`.
+ * @throws {TapeError} for candles a tape cannot replay.
+ * @throws {BalanceError} for invalid balances.
  */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const state = buildState(options);
+  const credentials = credentialsOf(options);
   const routes = [
     ...referenceRoutes(state),
     ...marketDataRoutes(state),
+    ...privateRoutes(state, new PrivateAuthenticator(credentials)),
     ...controlRoutes(state),
     ...(options.extraRoutes?.(state) ?? []),
   ];
@@ -104,15 +143,39 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   await listen(server, options.port ?? 0);
 
   const { port } = server.address() as AddressInfo;
+  const { ledger, orders } = state.account;
   return {
     url: `http://127.0.0.1:${port}`,
-    setClock: (timeMs) => state.clock.set(timeMs),
+    setClock: (timeMs) => {
+      state.clock.set(timeMs);
+      orders.advance(state.clock.now());
+    },
     now: () => state.clock.now(),
     injectFault: (rule) => state.faults.add(rule),
     clearFaults: () => state.faults.clear(),
     requests: state.requests,
+    credentials,
+    orders: () => {
+      orders.advance(state.clock.now());
+      return orders.all().map(snapshotOrder);
+    },
+    balances: () => {
+      orders.advance(state.clock.now());
+      return ledger.snapshot();
+    },
+    setBalances: (balances) => ledger.set(balances),
     close: () => closeServer(server, timers),
   };
+}
+
+function credentialsOf(options: SimulatorOptions): ApiCredentials {
+  const { apiKey, apiSecret } = options;
+  if (apiKey === undefined && apiSecret === undefined) return generateCredentials();
+  if (apiKey === undefined || apiSecret === undefined) {
+    const missing = apiKey === undefined ? "apiKey" : "apiSecret";
+    throw new Error(`start simulator: ${missing} is missing; pass apiKey and apiSecret together`);
+  }
+  return { apiKey, apiSecret };
 }
 
 function buildState(options: SimulatorOptions): SimulatorState {
@@ -122,6 +185,7 @@ function buildState(options: SimulatorOptions): SimulatorState {
   }
   const tapes = buildTapes(options.candles);
   const clockStart = options.clock ?? defaultClock([...tapes.values()]);
+  const ledger = new Ledger(options.balances ?? DEFAULT_BALANCES, SIMULATED_ASSETS);
   return {
     clock: new SimulatedClock(clockStart, options.clockMode ?? "fixed", options.realNow),
     pairs: SIMULATED_PAIRS,
@@ -130,6 +194,11 @@ function buildState(options: SimulatorOptions): SimulatorState {
     spreadBps,
     faults: new FaultBook(),
     requests: [],
+    account: {
+      ledger,
+      orders: new OrderBook({ tapes, spreadBps }, ledger),
+      omitZeroBalances: options.omitZeroBalances ?? false,
+    },
   };
 }
 
@@ -178,18 +247,22 @@ function handleRequest(
     time: context.state.clock.now(),
   };
   const control = url.pathname.startsWith(CONTROL_PREFIX);
-  if (!control) {
-    context.state.requests.push(record);
-    context.onRequest?.(record);
-  }
+  if (!control) context.state.requests.push(record);
+  let notified = control;
+  const notify = () => {
+    if (!notified) context.onRequest?.(record);
+    notified = true;
+  };
   const faults: RequestFaults = control
     ? { latencyMs: 0, clockOffsetMs: 0 }
     : context.state.faults.take(endpointName(url.pathname));
 
   readBody(request)
     .then(async (body) => {
-      await delay(faults.latencyMs, context.timers);
-      if (faults.reply?.kind === "hang") return;
+      if (!control) {
+        describePrivateRequest(record, body, headerText(request.headers["content-type"]));
+      }
+      notify();
       const simRequest: SimRequest = {
         method,
         path: url.pathname,
@@ -198,12 +271,37 @@ function handleRequest(
         headers: request.headers,
         faults,
       };
-      send(response, await replyTo(context.routes, simRequest));
+      const reply = await replyWithFaults(context, simRequest);
+      if (reply !== undefined) send(response, reply);
     })
     .catch((error: unknown) => {
+      notify();
       context.onError(error, record);
       send(response, { ...krakenError(["EGeneral:Internal error"]), status: 500 });
     });
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Waits out the request's latency, brings the account up to the clock and
+ * builds the reply. Returns undefined when a `hang` or `drop_reply` fault
+ * means no reply is sent.
+ */
+async function replyWithFaults(
+  context: ServerContext,
+  request: SimRequest,
+): Promise<SimReply | undefined> {
+  const { faults } = request;
+  await delay(faults.latencyMs, context.timers);
+  if (faults.reply?.kind === "hang") return undefined;
+  // Resting orders fill, and the dead man's switch fires, as the clock passes.
+  context.state.account.orders.advance(context.state.clock.now());
+  const reply = await replyTo(context.routes, request);
+  // drop_reply: the request took effect, but its reply is never sent.
+  return faults.reply?.kind === "drop_reply" ? undefined : reply;
 }
 
 /** Kraken method name of a path: `/0/public/OHLC` becomes `OHLC`. */
