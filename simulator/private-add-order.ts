@@ -44,7 +44,12 @@ export interface AddOrderCommand {
   validate: boolean;
 }
 
-/** Parses and validates `AddOrder` at `nowMs`. Returns the command or a Kraken error text. */
+/**
+ * Parses and validates `AddOrder` at `nowMs`. Returns the command or a Kraken error text.
+ *
+ * NOTE: `starttm`, `expiretm`, `timeinforce`, `leverage` and `close` are accepted
+ * and ignored, so every order is good till cancelled and never expires.
+ */
 export function parseAddOrder(
   state: SimulatorState,
   params: URLSearchParams,
