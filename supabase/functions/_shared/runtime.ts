@@ -1,0 +1,137 @@
+/**
+ * The wiring one isolate shares among its calls: settings, one database
+ * client (postgres.js with prepared statements off, or the embedded database
+ * locally), one ccxt Kraken instance so its markets stay cached, the
+ * blackbox store, and the trading configuration parsed once.
+ *
+ * @module
+ */
+import { type Env, loadConfig, type TitanConfig } from "../../../shared/config/config.ts";
+import type { CycleDeps } from "../../../shared/cycle/context.ts";
+import { createKraken, KrakenMarketData } from "../../../shared/exchange/ccxt-kraken.ts";
+import type { MarketDataSource } from "../../../shared/exchange/exchange.ts";
+import { createPostgresClient } from "../../../shared/journal/drivers/postgres.ts";
+import type { Journal } from "../../../shared/journal/journal.ts";
+import type { SqlClient } from "../../../shared/journal/sql-client.ts";
+import { SqlJournal } from "../../../shared/journal/sql-journal.ts";
+import { type Clock, systemClock } from "../../../shared/time/clock.ts";
+import { join, resolve } from "node:path";
+import type { BlackboxStore } from "./blackbox-store.ts";
+import { createFileStore } from "./file-store.ts";
+import { createInvocationAudit, type InvocationAudit } from "./invocation-audit.ts";
+import type { InvocationDeps } from "./invocation.ts";
+import { type FunctionName, type FunctionSettings, readFunctionSettings, secretFor } from "./settings.ts";
+import { createStorageStore } from "./storage-store.ts";
+
+export interface RuntimeOptions {
+  env: Env;
+  /** Default: the system clock. The dev router passes a shifted clock for tests. */
+  clock?: Clock;
+  /**
+   * Opens the embedded database in `dataDir` when no database URL is set.
+   * Without it, a missing DATABASE_URL is an error (the deployed functions).
+   */
+  openEmbedded?: (dataDir: string) => Promise<SqlClient>;
+  /** Default: `console.error`. */
+  logError?: (message: string) => void;
+  memoryUsage?: () => { rss: number; heapUsed: number };
+}
+
+export interface Runtime {
+  settings: FunctionSettings;
+  sql: SqlClient;
+  journal: Journal;
+  audit: InvocationAudit;
+  store: BlackboxStore;
+  clock: Clock;
+  /** The trading configuration, parsed on first use. Throws ConfigError. */
+  config(): TitanConfig;
+  /** The market data source, created on first use. Throws ConfigError. */
+  exchange(): MarketDataSource;
+  scrub(text: string): string;
+  logError(message: string): void;
+  /** The shared steps' dependencies for one function. */
+  invocationDeps(name: FunctionName): InvocationDeps;
+  /** A cycle's dependencies for one invocation. Throws ConfigError. */
+  cycleDeps(invocationId: string, invokedBy: string): CycleDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the runtime. Throws when no database can be opened: an invalid
+ * database URL, or none set without `openEmbedded`. Every other problem is
+ * reported by the calls that need the setting.
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const settings = readFunctionSettings(options.env);
+  const home = resolve(settings.home);
+  const sql = await openDatabase(settings, home, options);
+  const journal = new SqlJournal(sql);
+  const audit = createInvocationAudit(sql);
+  const store = settings.storage ? createStorageStore(settings.storage) : createFileStore(join(home, "blackbox"));
+  const clock = options.clock ?? systemClock;
+  const logError = options.logError ?? ((message: string) => console.error(message));
+  const scrub = scrubber(settings.secretValues);
+  const config = once(() => loadConfig(options.env));
+  const exchange = once((): MarketDataSource => {
+    const { exchangeUrl, cycle } = config();
+    return new KrakenMarketData(createKraken({ baseUrl: exchangeUrl, timeoutMs: cycle.exchangeTimeoutMs }));
+  });
+
+  return {
+    settings,
+    sql,
+    journal,
+    audit,
+    store,
+    clock,
+    config,
+    exchange,
+    scrub,
+    logError,
+    invocationDeps: (name) => ({
+      name,
+      secret: secretFor(settings, name),
+      audit,
+      now: () => clock.now(),
+      newId: () => crypto.randomUUID(),
+      scrub,
+      logError,
+    }),
+    cycleDeps: (invocationId, invokedBy) => ({
+      config: config(),
+      clock,
+      exchange: exchange(),
+      journal,
+      blackbox: store,
+      invocationId,
+      invokedBy,
+      secrets: settings.secretValues,
+      ...(options.memoryUsage ? { memoryUsage: options.memoryUsage } : {}),
+    }),
+    close: () => sql.close(),
+  };
+}
+
+async function openDatabase(settings: FunctionSettings, home: string, options: RuntimeOptions) {
+  if (settings.databaseUrl !== null) return createPostgresClient(settings.databaseUrl, { maxConnections: 4 });
+  if (options.openEmbedded) return await options.openEmbedded(join(home, "db"));
+  throw new Error(
+    "No database configured: set DATABASE_URL to the transaction pooler URL " +
+      "(port 6543), or SUPABASE_DB_URL.",
+  );
+}
+
+/** Caches the first successful result; a throw is not cached, so a fixed setting takes effect. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | null = null;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
+function scrubber(secrets: readonly string[]): (text: string) => string {
+  const sorted = [...secrets].sort((a, b) => b.length - a.length);
+  return (text) => sorted.reduce((out, secret) => out.split(secret).join("[REDACTED]"), text);
+}

@@ -1,0 +1,53 @@
+/**
+ * Builds the revoke handler from an isolate's runtime.
+ *
+ * @module
+ */
+import { flattenPaperPosition } from "../../../shared/cycle/flatten.ts";
+import type { HaltMode } from "../../../shared/journal/journal.ts";
+import type { SqlClient } from "../../../shared/journal/sql-client.ts";
+import type { Handler } from "../_shared/invocation.ts";
+import type { Runtime } from "../_shared/runtime.ts";
+import { createRevokeHandler, type HaltRecord } from "./handler.ts";
+import { deleteFunctionSecrets } from "./management-api.ts";
+
+export function revokeHandler(runtime: Runtime): Handler {
+  const management = runtime.settings.management;
+  return createRevokeHandler({
+    invocation: runtime.invocationDeps("revoke"),
+    config: runtime.config,
+    halt: (by, reason, mode) => halt(runtime.sql, by, reason, mode),
+    flatten: (market, reason, invocationId, by) =>
+      flattenPaperPosition(runtime.cycleDeps(invocationId, by), market, reason),
+    secrets: management.configured
+      ? { delete: (names) => deleteFunctionSecrets(management, names) }
+      : { missing: management.missing },
+  });
+}
+
+interface HaltRow {
+  action: HaltRecord["action"];
+  previous_mode: HaltMode | null;
+  halt_mode: HaltMode;
+  halted_by: string;
+  halt_reason: string;
+  halted_at: Date;
+}
+
+async function halt(sql: SqlClient, by: string, reason: string, mode: HaltMode): Promise<HaltRecord> {
+  const rows = await sql.query<HaltRow>(
+    "select action, previous_mode, halt_mode, halted_by, halt_reason, halted_at " +
+      "from public.titan_halt($1, $2, $3)",
+    [by, reason, mode],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error("titan_halt returned no row; check the kill switch migration.");
+  return {
+    action: row.action,
+    previousMode: row.previous_mode,
+    haltMode: row.halt_mode,
+    haltedBy: row.halted_by,
+    haltReason: row.halt_reason,
+    haltedAt: row.halted_at.getTime(),
+  };
+}

@@ -1,0 +1,4 @@
+import { isolateHandler } from "../_shared/isolate.ts";
+import { runCycleHandler } from "./wiring.ts";
+
+Deno.serve(isolateHandler(runCycleHandler));
