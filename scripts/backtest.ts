@@ -14,17 +14,18 @@ import { computeMetrics } from "../shared/backtest/metrics.ts";
 import {
   applyParams,
   ParamError,
-  parseParamAssignments,
   type ParamValues,
+  parseParamAssignments,
 } from "../shared/backtest/params.ts";
 import { describeBacktest, summarizeBacktest } from "../shared/backtest/summary.ts";
 import { createTapeQuotes } from "../shared/backtest/tape-quotes.ts";
 import { ConfigError, loadConfig, type TitanConfig } from "../shared/config/config.ts";
 import { ExchangeFailure } from "../shared/exchange/errors.ts";
 import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.ts";
-import type { Candle } from "../shared/market/types.ts";
+import type { Candle, MarketInfo } from "../shared/market/types.ts";
 import { slotStart } from "../shared/time/slots.ts";
-import { marketInfoFor } from "../simulator/historical-source.ts";
+import { marketInfoFor, symbolOf } from "../simulator/historical-source.ts";
+import { SIMULATED_PAIRS } from "../simulator/markets.ts";
 import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv } from "./lib/env.ts";
@@ -85,14 +86,21 @@ export interface InputOptions {
  * `CandleFileError` or `ParamError` for the caller to report.
  */
 export function loadBacktestInput(options: InputOptions): BacktestInput {
-  const env = { ...localEnv(), TITAN_MARKETS: options.market, DATABASE_URL: "", SUPABASE_DB_URL: "" };
+  const env = {
+    ...localEnv(),
+    TITAN_MARKETS: options.market,
+    DATABASE_URL: "",
+    SUPABASE_DB_URL: "",
+  };
   const config = applyParams(loadConfig(env), options.params ?? {});
   const candles = readCandles(options.candlesFile);
   const { intervalMs } = config.cycle;
   const range = defaultRange(candles, intervalMs);
   const fromSlot = options.from ? parseSlot("--from", options.from, intervalMs) : range.from;
   const toSlot = options.to ? parseSlot("--to", options.to, intervalMs) : range.to;
-  if (toSlot < fromSlot) fail(`--to ${options.to} is before --from ${options.from ?? ""}; swap them.`);
+  if (toSlot < fromSlot) {
+    fail(`--to ${options.to} is before --from ${options.from ?? ""}; swap them.`);
+  }
   const spreadBps = Number(options.spreadBps ?? "2");
   if (!(spreadBps >= 0 && spreadBps <= 1000)) {
     fail(`invalid --spread-bps ${options.spreadBps}: expected a number from 0 to 1000.`);
@@ -100,9 +108,19 @@ export function loadBacktestInput(options: InputOptions): BacktestInput {
   return { config, market: options.market, candles, fromSlot, toSlot, spreadBps };
 }
 
-/** Replay's exchange for these candles: the simulator's market rules and tape quotes. */
+/**
+ * Returns replay's exchange for these candles: the simulator's market rules
+ * and tape quotes. Exits with status 2 for a market the simulator lacks.
+ */
 export function simulatedExchange(input: BacktestInput): SimulatedExchange {
-  const market = marketInfoFor(input.market);
+  let market: MarketInfo;
+  try {
+    market = marketInfoFor(input.market);
+  } catch (error) {
+    if (!(error instanceof ExchangeFailure)) throw error;
+    const known = Object.values(SIMULATED_PAIRS).map(symbolOf).join(", ");
+    fail(`invalid --market ${input.market}: no market rules for it; expected one of ${known}.`);
+  }
   const { candles, config, spreadBps } = input;
   return {
     market,
@@ -123,7 +141,9 @@ function readCandles(file: string): Candle[] {
 
 function parseSlot(option: string, text: string, intervalMs: number): number {
   const time = Date.parse(text);
-  if (Number.isNaN(time)) fail(`invalid ${option} ${text}: expected an ISO time like 2023-03-01T00:00Z.`);
+  if (Number.isNaN(time)) {
+    fail(`invalid ${option} ${text}: expected an ISO time like 2023-03-01T00:00Z.`);
+  }
   return slotStart(time, intervalMs);
 }
 
@@ -147,6 +167,7 @@ function main(): number {
     return 0;
   }
   if (!values.candles) fail("missing --candles FILE: name the candles file to backtest.", USAGE);
+
   const input = loadBacktestInput({
     candlesFile: values.candles,
     market: values.market,
@@ -167,6 +188,7 @@ function main(): number {
     onProgress: (done, total) => progress.update(done, total),
   });
   progress.stop();
+
   const metrics = computeMetrics(run, exchange.market.minAmount);
   const summary = summarizeBacktest(input.market, run, metrics, input.config);
   if (values.report) {

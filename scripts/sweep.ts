@@ -12,16 +12,16 @@ import { computeMetrics } from "../shared/backtest/metrics.ts";
 import {
   applyParams,
   ParamError,
-  parseParamAssignments,
   type ParamValues,
+  parseParamAssignments,
 } from "../shared/backtest/params.ts";
 import { type BacktestSummary, summarizeBacktest } from "../shared/backtest/summary.ts";
 import {
   expandGrid,
   parseGrid,
   parseRankingMetric,
-  rankResults,
   type RankingMetric,
+  rankResults,
   type SweepResult,
 } from "../shared/backtest/sweep-grid.ts";
 import { slotStart } from "../shared/time/slots.ts";
@@ -37,7 +37,8 @@ import { createProgress } from "./lib/progress.ts";
 import { DISPATCH_DELAY_MS } from "./lib/replay-run.ts";
 import { formatSweepTable } from "./lib/report/sweep-table.ts";
 
-const USAGE = `Usage: npm run sweep -- --candles FILE --grid NAME=A,B,C [--grid ...] --split ISO [options]
+const USAGE =
+  `Usage: npm run sweep -- --candles FILE --grid NAME=A,B,C [--grid ...] --split ISO [options]
 
 Backtests every combination of the grid's strategy or risk parameters on the
 slots before --split, ranks them by --metric there, and prints each
@@ -86,7 +87,12 @@ function evaluate(base: BacktestInput, splitSlot: number, params: ParamValues) {
       toSlot,
       dispatchDelayMs: DISPATCH_DELAY_MS,
     });
-    return summarizeBacktest(base.market, run, computeMetrics(run, exchange.market.minAmount), config);
+    return summarizeBacktest(
+      base.market,
+      run,
+      computeMetrics(run, exchange.market.minAmount),
+      config,
+    );
   };
   return {
     inSample: period(base.fromSlot, splitSlot - config.cycle.intervalMs),
@@ -155,7 +161,9 @@ function runPool(setup: WorkerSetup, combos: ParamValues[], workers: number, onD
 function parseSplit(text: string | undefined, input: BacktestInput): number {
   if (!text) fail("missing --split ISO: name the first slot of the out-of-sample period.", USAGE);
   const time = Date.parse(text);
-  if (Number.isNaN(time)) fail(`invalid --split ${text}: expected an ISO time like 2023-07-01T00:00Z.`);
+  if (Number.isNaN(time)) {
+    fail(`invalid --split ${text}: expected an ISO time like 2023-07-01T00:00Z.`);
+  }
   const slot = slotStart(time, input.config.cycle.intervalMs);
   if (slot <= input.fromSlot || slot > input.toSlot) {
     fail(
@@ -234,7 +242,7 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-/** The worker count: --workers, else the available cores, never more than the tasks. */
+/** Returns the worker count: --workers, else the available cores, never more than the tasks. */
 function parseWorkers(text: string | undefined, tasks: number): number {
   const requested = text === undefined ? availableParallelism() : Number(text);
   if (!Number.isInteger(requested) || requested < 1 || requested > 256) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  CandleSeriesError,
   type CandleCheckOptions,
+  CandleSeriesError,
   IncrementalCandleCheck,
 } from "../shared/backtest/candle-check.ts";
 import { createTapeQuotes } from "../shared/backtest/tape-quotes.ts";
@@ -26,7 +26,7 @@ interface LiveVerdict {
   windowLength: number;
 }
 
-/** What the live cycle's check says at `slot`, from the rows the tape returns then. */
+/** Returns the live cycle's verdict at `slot`, from the rows the tape returns then. */
 function liveVerdict(tape: CandleTape, slot: number, options: CandleCheckOptions): LiveVerdict {
   const now = slot + DELAY_MS;
   try {
@@ -77,7 +77,7 @@ function options(overrides: Partial<CandleCheckOptions> = {}): CandleCheckOption
   };
 }
 
-/** A series with single gaps, runs of gaps, a stale stretch and rows with impossible values. */
+/** Builds a series with single gaps, runs of gaps, a stale stretch and impossible values. */
 function gappySeries(): Candle[] {
   const missing = [5, 17, 18, 40, 41, 42, 43, 44, 45, 46, 60, 90, 91, 92, 93, 94, 95, 96, 97, 98]
     .map((i) => START + i * INTERVAL);
@@ -125,7 +125,7 @@ describe("IncrementalCandleCheck", () => {
 
   it.skipIf(!HAVE_DATA)("matches checkCandles on the real file", () => {
     const candles = loadRealCandles();
-    // 2023-02-21 to 2023-02-25 holds the five-slot gap of 2023-02-22 00:15.
+    // 2023-02-21 to 2023-02-25 contains the five-slot gap of 2023-02-22 00:15.
     const from = Date.UTC(2023, 1, 21);
     const live = options({ historyCandles: 240, requiredCandles: 81, ohlcMaxRows: 720 });
     const result = compareSlots(candles, live, from, from + 4 * 96 * INTERVAL);

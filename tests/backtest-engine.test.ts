@@ -26,7 +26,11 @@ function backtest(candles: Candle[], from: number, to: number, env: Env = {}): B
   const config = loadConfig({ TITAN_STRATEGY_PARAMS: FAST_STRATEGY, ...env });
   return runBacktest({
     config,
-    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1) },
+    exchange: {
+      market,
+      ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS,
+      quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1),
+    },
     candles,
     fromSlot: from,
     toSlot: to,
@@ -45,8 +49,10 @@ function wavySeries(count = 1200, missing: number[] = []): Candle[] {
 
 /** Outcome of each slot as text: the abort reason or the decision. */
 function outcomes(run: BacktestRun): string[] {
-  return Array.from(run.abortCode, (code, index) =>
-    abortReasonOf(code) ?? String(DECISION_CODES[run.decision[index] as number]));
+  return Array.from(
+    run.abortCode,
+    (code, index) => abortReasonOf(code) ?? String(DECISION_CODES[run.decision[index] as number]),
+  );
 }
 
 describe("runBacktest", () => {
@@ -69,7 +75,13 @@ describe("runBacktest", () => {
     const candles = wavySeries();
     const cut = START + 700 * INTERVAL;
     const changed = candles.map((candle) =>
-      candle.time < cut ? candle : { ...candle, open: candle.open * 1.3, high: candle.high * 1.5, low: candle.low * 0.6, close: candle.close * 0.7 }
+      candle.time < cut ? candle : {
+        ...candle,
+        open: candle.open * 1.3,
+        high: candle.high * 1.5,
+        low: candle.low * 0.6,
+        close: candle.close * 0.7,
+      }
     );
     const from = START + INTERVAL;
     const to = START + 1200 * INTERVAL;
@@ -109,11 +121,13 @@ describe("runBacktest", () => {
       for (const candle of window) evaluator.push(candle);
       const positionBefore = latestPosition(run, slot);
       const decision = evaluator.signal(positionBefore >= market.minAmount).action;
-      if (DECISION_CODES[run.decision[index]!] !== decision) differences.push(`${index} ${decision}`);
+      if (DECISION_CODES[run.decision[index]!] !== decision) {
+        differences.push(`${index} ${decision}`);
+      }
     }
     expect(differences).toEqual([]);
-    // Each missing interval makes the next slot stale; a missing one among the newest three
-    // makes a slot DATA_GAP, two slots per run of gaps here.
+    // Each missing interval makes the next slot stale. A slot with a missing candle among its
+    // newest three aborts DATA_GAP, which here happens to two slots per run of gaps.
     expect(run.aborted.STALE_DATA).toBe(4);
     expect(run.aborted.DATA_GAP).toBe(6);
   });

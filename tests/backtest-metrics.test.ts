@@ -1,17 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { computeMetrics, drawdownCurve, equityCurve } from "../shared/backtest/metrics.ts";
-import {
-  applyParams,
-  ParamError,
-  parseParamAssignments,
-} from "../shared/backtest/params.ts";
+import { applyParams, ParamError, parseParamAssignments } from "../shared/backtest/params.ts";
 import type { BacktestFill, BacktestRun } from "../shared/backtest/run-record.ts";
 import { loadConfig } from "../shared/config/config.ts";
 
 const INTERVAL = 900_000;
 const FROM = Date.UTC(2024, 0, 1);
 
-/** A run over the given per-slot equities; NaN marks an aborted slot. */
+/** Builds a run over the given per-slot equities; NaN marks an aborted slot. */
 function runOf(equity: number[], position: number[], fills: BacktestFill[] = []): BacktestRun {
   const slots = equity.length;
   return {
@@ -173,7 +169,9 @@ describe("applyParams", () => {
 
   it("requires the history to cover the strategy", () => {
     expect(() => applyParams(config, { slowPeriod: 300 })).toThrow(
-      /need 300 closed candles, but TITAN_HISTORY_CANDLES is 240/,
+      "Invalid strategy parameters: they need 300 closed candles, but TITAN_HISTORY_CANDLES " +
+        "is 240. Raise TITAN_HISTORY_CANDLES to at least 300 (at most 719), or choose shorter " +
+        "periods.",
     );
   });
 });

@@ -80,7 +80,11 @@ function slotMismatches(results: CycleResult[], run: BacktestRun): string[] {
     const reason = abortReasonOf(run.abortCode[index] as number);
     const outcome = reason !== null
       ? "aborted"
-      : crashed.has(result.slot) ? "crashed" : skipped.has(result.slot) ? "skipped" : "completed";
+      : crashed.has(result.slot)
+      ? "crashed"
+      : skipped.has(result.slot)
+      ? "skipped"
+      : "completed";
     const equity = run.equity[index] as number;
     const fill = fills.get(result.slot);
     const financials = result.payload?.financials ?? null;
@@ -98,7 +102,13 @@ function slotMismatches(results: CycleResult[], run: BacktestRun): string[] {
       reason: result.abortReason,
       decision: result.decision,
       fill: result.fill
-        ? [result.fill.side, result.fill.amount, result.fill.price, result.fill.cost, result.fill.fee]
+        ? [
+          result.fill.side,
+          result.fill.amount,
+          result.fill.price,
+          result.fill.cost,
+          result.fill.fee,
+        ]
         : null,
       equity: result.equity,
       cash: financials?.cash ?? null,
@@ -110,7 +120,7 @@ function slotMismatches(results: CycleResult[], run: BacktestRun): string[] {
   return mismatches;
 }
 
-/** A trending, swinging series with gaps: single ones, a run of five, and a long outage. */
+/** Builds a trending, swinging series with single gaps, a run of five and a long outage. */
 function syntheticTape(start: number): Candle[] {
   const missing = [40, 41, 42, 43, 44, 150, 151, 152, 210, 260, 261, 262, 263, 264];
   for (let i = 330; i < 420; i++) missing.push(i);

@@ -28,20 +28,28 @@ const COLORS = {
   sell: [207, 34, 46],
 } as const;
 
-/** A report over a synthetic trend that rises, falls and rises, so the strategy trades. */
+/** Builds a report over a synthetic trend that rises, falls and rises, so the strategy trades. */
 function reportHtml(candles: Candle[], from: number, to: number): string {
   const config = loadConfig({ TITAN_STRATEGY_PARAMS: '{"fastPeriod":5,"slowPeriod":20}' });
   const market = marketInfoFor("BTC/USD");
   const run = runBacktest({
     config,
-    exchange: { market, ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS, quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1) },
+    exchange: {
+      market,
+      ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS,
+      quoteAt: createTapeQuotes(candles, INTERVAL, 2, 1),
+    },
     candles,
     fromSlot: from,
     toSlot: to,
     dispatchDelayMs: 5_000,
   });
   const metrics = computeMetrics(run, market.minAmount);
-  return buildReportHtml({ summary: summarizeBacktest("BTC/USD", run, metrics, config), run, metrics });
+  return buildReportHtml({
+    summary: summarizeBacktest("BTC/USD", run, metrics, config),
+    run,
+    metrics,
+  });
 }
 
 function wavySeries(): Candle[] {
@@ -53,7 +61,12 @@ function wavySeries(): Candle[] {
 }
 
 /** Counts pixels of a chart's canvas within a small distance of `rgb`. */
-async function countColor(context: BrowserContext, url: string, chartId: string, rgb: readonly number[]) {
+async function countColor(
+  context: BrowserContext,
+  url: string,
+  chartId: string,
+  rgb: readonly number[],
+) {
   const page = await context.newPage();
   const errors: string[] = [];
   const requests: string[] = [];
@@ -80,7 +93,9 @@ async function countColor(context: BrowserContext, url: string, chartId: string,
 }
 
 if (!HAVE_CHROMIUM) {
-  it.skip(`report screenshots: skipped, ${CHROMIUM} is absent (apt-get install chromium)`, () => {});
+  it.skip(`report screenshots: skipped, ${CHROMIUM} is absent (apt-get install chromium)`, () => {
+    // Nothing to run without a browser.
+  });
 }
 
 describe.skipIf(!HAVE_CHROMIUM)("backtest report in Chromium", () => {
@@ -92,7 +107,10 @@ describe.skipIf(!HAVE_CHROMIUM)("backtest report in Chromium", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "titan-report-"));
     const candles = wavySeries();
-    writeFileSync(join(dir, "report.html"), reportHtml(candles, START + INTERVAL, START + 1500 * INTERVAL));
+    writeFileSync(
+      join(dir, "report.html"),
+      reportHtml(candles, START + INTERVAL, START + 1500 * INTERVAL),
+    );
     // Every slot of this range lies before the first candle, so every chart is empty.
     const before = START - 200 * INTERVAL;
     writeFileSync(join(dir, "empty.html"), reportHtml(candles, before, before + 100 * INTERVAL));

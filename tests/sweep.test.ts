@@ -100,8 +100,21 @@ describe("npm run sweep", () => {
     const split = new Date(start + 900 * INTERVAL).toISOString();
     const { stdout } = await run(
       "npx",
-      ["tsx", "scripts/sweep.ts", "--candles", file, "--grid", "fastPeriod=5,10,30",
-        "--grid", "slowPeriod=10,30", "--split", split, "--workers", "2", "--json"],
+      [
+        "tsx",
+        "scripts/sweep.ts",
+        "--candles",
+        file,
+        "--grid",
+        "fastPeriod=5,10,30",
+        "--grid",
+        "slowPeriod=10,30",
+        "--split",
+        split,
+        "--workers",
+        "2",
+        "--json",
+      ],
       { cwd: ROOT, env: { ...process.env, TITAN_HOME: dir } },
     );
     const output = JSON.parse(stdout);

@@ -3,8 +3,8 @@
  * computed for consecutive slots of one candle series in O(1) amortized time
  * per slot instead of O(window).
  *
- * The live cycle asks the exchange for OHLC rows at `slot + dispatchDelayMs`
- * and checks them. Replay's exchange (the candle tape) returns the newest
+ * The live cycle requests OHLC rows from the exchange at
+ * `slot + dispatchDelayMs` and checks them. Replay's exchange (the candle tape) returns the newest
  * `ohlcMaxRows` rows: the closed ones, then the still-open candle of the slot
  * as a one-price row when the series has it. This class derives the same
  * verdict from indices into the series, which only move forward as the slot
@@ -38,8 +38,8 @@ export class CandleSeriesError extends Error {
 }
 
 /**
- * Checks one slot after another. `check` must be called with strictly
- * increasing slots; after a check that passes, `windowStart` and
+ * Checks one slot after another, so `check` must be called with strictly
+ * increasing slots. After a check that passes, `windowStart` and
  * `windowLength` describe the window the live cycle would hand the strategy.
  */
 export class IncrementalCandleCheck {
@@ -69,7 +69,9 @@ export class IncrementalCandleCheck {
     const { intervalMs, dispatchDelayMs, ohlcMaxRows } = options;
     assertOptions({ ...options, slot: 0, exchangeNow: 0 });
     this.#policy = resolvePolicy({ ...options, slot: 0, exchangeNow: 0 });
-    if (!(Number.isInteger(dispatchDelayMs) && dispatchDelayMs >= 0 && dispatchDelayMs < intervalMs)) {
+    if (
+      !(Number.isInteger(dispatchDelayMs) && dispatchDelayMs >= 0 && dispatchDelayMs < intervalMs)
+    ) {
       throw new RangeError(
         `Invalid dispatchDelayMs ${dispatchDelayMs}: expected a whole number of ms from 0 to ` +
           `${intervalMs - 1}.`,
@@ -165,7 +167,7 @@ function isPositivePrice(value: number): boolean {
 }
 
 /**
- * A quick test that implies `findBadValue(candle) === null`; it allocates
+ * Returns true only for a candle that `findBadValue` accepts, and allocates
  * nothing. Rows it does not accept go to `findBadValue`, which decides.
  */
 function isSurelyValid(candle: Candle): boolean {

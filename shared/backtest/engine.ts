@@ -27,7 +27,7 @@ import { PaperLedger } from "./paper-ledger.ts";
 
 export type { BacktestFill, BacktestRun, OrderSkipRecord } from "./run-record.ts";
 
-/** What replay's simulated exchange returns; the backtest asks it the same questions. */
+/** Replay's simulated exchange, reduced to the requests the backtest makes of it. */
 export interface SimulatedExchange {
   market: MarketInfo;
   /** Rows one OHLC request returns at most (Kraken: 720, the newest still open). */
@@ -111,13 +111,22 @@ export function runBacktest(options: BacktestOptions): BacktestRun {
       });
     }
     const balances = ledger.balances;
-    record.mark(index, decision, balances[market.quote] ?? 0, balances[market.base] ?? 0, quote.bid);
+    record.mark(
+      index,
+      decision,
+      balances[market.quote] ?? 0,
+      balances[market.base] ?? 0,
+      quote.bid,
+    );
     if (options.onProgress && (index + 1) % PROGRESS_EVERY_SLOTS === 0) {
       options.onProgress(index + 1, total);
     }
   }
   options.onProgress?.(total, total);
-  return record.finish(ledger.balances, countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs));
+  return record.finish(
+    ledger.balances,
+    countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs),
+  );
 }
 
 /**

@@ -63,7 +63,7 @@ export function computeMetrics(run: BacktestRun, minAmount: number): BacktestMet
   };
 }
 
-/** Per-slot equity with each aborted slot carrying the last marked equity; NaN before the first mark. */
+/** Returns per-slot equity, each aborted slot carrying the last marked one; NaN before any mark. */
 export function equityCurve(run: BacktestRun): Float64Array {
   const curve = new Float64Array(run.slots);
   let last = Number.NaN;
@@ -82,7 +82,8 @@ export function drawdownCurve(curve: Float64Array): Float64Array {
   for (let index = 0; index < curve.length; index++) {
     const equity = curve[index] as number;
     if (equity > peak) peak = equity;
-    drawdown[index] = Number.isNaN(equity) ? Number.NaN : peak > 0 ? 1 - equity / peak : 0;
+    if (Number.isNaN(equity)) drawdown[index] = Number.NaN;
+    else drawdown[index] = peak > 0 ? 1 - equity / peak : 0;
   }
   return drawdown;
 }
@@ -154,12 +155,12 @@ function winRate(run: BacktestRun): number | null {
 
 /** Aborted slots count as holding whatever the last marked slot held. */
 function exposure(run: BacktestRun, minAmount: number): number {
-  let holding = 0;
-  let held = false;
+  let slotsHolding = 0;
+  let isHolding = false;
   for (let index = 0; index < run.slots; index++) {
     const position = run.position[index] as number;
-    if (!Number.isNaN(position)) held = position >= minAmount;
-    if (held) holding++;
+    if (!Number.isNaN(position)) isHolding = position >= minAmount;
+    if (isHolding) slotsHolding++;
   }
-  return run.slots === 0 ? 0 : holding / run.slots;
+  return run.slots === 0 ? 0 : slotsHolding / run.slots;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { TitanConfig } from "../config/config.ts";
-import { assertHistoryConfig } from "../market/history-config.ts";
+import { assertHistoryConfig, MAX_HISTORY_CANDLES } from "../market/history-config.ts";
 import { riskParamsSchema } from "../risk/risk-params.ts";
 import { trendParamsSchema, trendRequiredCandles } from "../strategy/trend-params.ts";
 
@@ -70,10 +70,11 @@ export function applyParams(config: TitanConfig, values: ParamValues): TitanConf
   const required = trendRequiredCandles(strategy.data);
   try {
     assertHistoryConfig(config.cycle.historyCandles, required);
-  } catch (error) {
+  } catch {
     throw new ParamError(
       `Invalid strategy parameters: they need ${required} closed candles, but ` +
-        `TITAN_HISTORY_CANDLES is ${config.cycle.historyCandles}. ${(error as Error).message}`,
+        `TITAN_HISTORY_CANDLES is ${config.cycle.historyCandles}. Raise TITAN_HISTORY_CANDLES ` +
+        `to at least ${required} (at most ${MAX_HISTORY_CANDLES}), or choose shorter periods.`,
     );
   }
   return { ...config, strategy: strategy.data, risk: risk.data };

@@ -1,6 +1,6 @@
 /**
- * What a backtest records: per slot in typed arrays, so the hot loop writes
- * numbers and allocates nothing, plus the list of fills and skipped orders.
+ * The record of a backtest: per-slot values in typed arrays, so the hot loop
+ * writes numbers and allocates nothing, plus the lists of fills and skips.
  *
  * @module
  */
@@ -113,7 +113,7 @@ export class BacktestRecorder {
 
   /** Records the decision and marks the portfolio at the bid, as the live cycle does. */
   mark(index: number, decision: Decision, cash: number, position: number, bid: number): void {
-    this.decision[index] = decision === "HOLD" ? 1 : decision === "BUY" ? 2 : 3;
+    this.decision[index] = DECISION_CODES.indexOf(decision);
     this.cash[index] = cash;
     this.position[index] = position;
     this.bid[index] = bid;

@@ -32,7 +32,7 @@ export interface BacktestSummary {
   aborted: Record<string, number>;
   /** BUY or SELL decisions whose order a rule stopped, by reason. */
   orders_skipped: Record<string, number>;
-  /** Slots where the live cycle would crash: the journal rejects a fill that overdraws a balance. */
+  /** Slots where the live cycle crashes because the journal rejects a fill that overdraws. */
   crashed: number;
   strategy: TitanConfig["strategy"];
   risk: TitanConfig["risk"];
@@ -88,7 +88,7 @@ export function metricRows(summary: BacktestSummary): Array<[string, string]> {
   ];
 }
 
-/** The summary as aligned text lines for a terminal. */
+/** Formats the summary as aligned text lines for a terminal. */
 export function describeBacktest(summary: BacktestSummary): string {
   const aborts = Object.entries(summary.aborted).sort((a, b) => b[1] - a[1]);
   const skips = Object.entries(summary.orders_skipped).sort((a, b) => b[1] - a[1]);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ParamError, parseParamAssignments, type ParamValues } from "./params.ts";
+import { ParamError, type ParamValues, parseParamAssignments } from "./params.ts";
 import type { BacktestSummary } from "./summary.ts";
 
 /** Metrics a sweep can rank by, each with the direction that counts as better. */
@@ -34,7 +34,9 @@ export const MAX_COMBINATIONS = 10_000;
  */
 export function parseGrid(specs: readonly string[]): GridAxis[] {
   if (specs.length === 0) {
-    throw new ParamError("Missing --grid: give at least one, for example --grid fastPeriod=5,10,20.");
+    throw new ParamError(
+      "Missing --grid: give at least one, for example --grid fastPeriod=5,10,20.",
+    );
   }
   const axes: GridAxis[] = [];
   for (const spec of specs) {
@@ -89,7 +91,9 @@ export function rankResults(results: readonly SweepResult[], metric: RankingMetr
   return [...results].sort((left, right) => {
     const a = left.inSample[metric];
     const b = right.inSample[metric];
-    if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+    if (a === null && b === null) return 0;
+    if (a === null) return 1;
+    if (b === null) return -1;
     return sign * (a - b);
   });
 }

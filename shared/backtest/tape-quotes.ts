@@ -5,10 +5,10 @@
  * The model: the book is symmetric around the last trade price, bid =
  * last - last × spreadBps / 2 / 10000 and ask = last + the same, then the
  * bid is rounded down and the ask up to `priceDecimals`. The tape rounds
- * with `Math.floor(Number((value × 10^decimals).toPrecision(12)))`; the
+ * with `Math.floor(Number((value × 10^decimals).toPrecision(12)))`. The
  * 12-digit cut moves the scaled value by less than value × 1e-11, so away
- * from a whole number that cut cannot change the floor or ceiling and this
- * module skips it. Near a whole number it runs the tape's exact expression.
+ * from a whole number it cannot change the floor or ceiling, and this
+ * module skips it there. Near a whole number it runs the tape's expression.
  * The last trade price is the tape's `lastPriceAt`, found with a cursor that
  * moves forward with the clock instead of a binary search per quote. A test
  * holds both equal on every slot of a real candle file.
@@ -24,9 +24,9 @@ const CUT_BOUND = 1e-11;
 /**
  * Returns a function equal to `new CandleTape(candles, intervalMs)
  * .quoteAt(nowMs, spreadBps, priceDecimals)` for candles sorted by open
- * time. It throws `RangeError` where the tape has no price yet; the tape
- * throws `TapeError` there, and neither case reaches a quote in a cycle,
- * which aborts STALE_DATA first.
+ * time. It throws `RangeError` where the tape has no price yet, and the
+ * tape throws `TapeError` there. A cycle never asks for that quote, because
+ * it aborts STALE_DATA first.
  */
 export function createTapeQuotes(
   candles: readonly Candle[],
@@ -42,10 +42,14 @@ export function createTapeQuotes(
   return (nowMs) => {
     const last = lastPriceAt(nowMs);
     if (last === undefined) {
-      throw new RangeError(`No price at ${new Date(nowMs).toISOString()}: no candle has opened yet.`);
+      throw new RangeError(
+        `No price at ${new Date(nowMs).toISOString()}: no candle has opened yet.`,
+      );
     }
     const halfSpread = (last * spreadBps) / 2 / 10_000;
-    if (spreadBps === 0) return { bid: last - halfSpread, ask: last + halfSpread, last, time: nowMs };
+    if (spreadBps === 0) {
+      return { bid: last - halfSpread, ask: last + halfSpread, last, time: nowMs };
+    }
     const bid = roundScaled((last - halfSpread) * scale, Math.floor) / scale;
     const ask = roundScaled((last + halfSpread) * scale, Math.ceil) / scale;
     return { bid, ask, last, time: nowMs };

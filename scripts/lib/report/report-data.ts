@@ -29,6 +29,7 @@ export function buildReportSeries(run: BacktestRun): ReportSeries {
   const first = curve.findIndex((value) => !Number.isNaN(value));
   const startPrice = first < 0 ? Number.NaN : (run.close[first] as number);
   const startEquity = run.initialEquity ?? Number.NaN;
+
   const equity: Array<number | null> = [];
   const buyAndHold: Array<number | null> = [];
   const drawdownPct: Array<number | null> = [];
@@ -38,9 +39,10 @@ export function buildReportSeries(run: BacktestRun): ReportSeries {
     equity.push(rounded(curve[index] as number, 2));
     drawdownPct.push(rounded((drawdown[index] as number) * 100, 3));
     price.push(rounded(close, 8));
-    const held = index >= first && first >= 0 ? (startEquity * close) / startPrice : Number.NaN;
-    buyAndHold.push(rounded(held, 2));
+    const isMarked = first >= 0 && index >= first;
+    buyAndHold.push(rounded(isMarked ? (startEquity * close) / startPrice : Number.NaN, 2));
   }
+
   const fillsOf = (side: "buy" | "sell") =>
     run.fills
       .filter((fill) => fill.side === side)

@@ -25,7 +25,9 @@ export function buildReportHtml(input: ReportInput): string {
   const { summary } = input;
   const uplot = readUplot();
   const data = JSON.stringify(buildReportSeries(input.run)).replace(/</g, "\\u003c");
-  const title = `Backtest ${summary.market} ${summary.from.slice(0, 16)} to ${summary.to.slice(0, 16)}`;
+  const title = `Backtest ${summary.market} ${summary.from.slice(0, 16)} to ${
+    summary.to.slice(0, 16)
+  }`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +40,9 @@ export function buildReportHtml(input: ReportInput): string {
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="note">Slots run as replay runs them: the PAPER cycle's checks, strategy, sizing and fills,
-${DISPATCH_DELAY_MS / 1000} seconds after each 15-minute slot opens. Equity is cash + position × bid;
+${
+    DISPATCH_DELAY_MS / 1000
+  } seconds after each 15-minute slot opens. Equity is cash + position × bid;
 an aborted slot carries the previous equity.</p>
 <section class="tables">
 ${table("Metrics", ["metric", "value"], metricRows(summary))}

@@ -26,8 +26,16 @@ export function formatSweepTable(input: SweepTableInput): string {
       "",
     );
   }
-  const header = ["rank", "params", `in ${metric}`, `out ${metric}`, "in return", "out return",
-    "in trades", "out trades"];
+  const header = [
+    "rank",
+    "params",
+    `in ${metric}`,
+    `out ${metric}`,
+    "in return",
+    "out return",
+    "in trades",
+    "out trades",
+  ];
   const rows = ranked.map((result, index) => [
     String(index + 1),
     formatParams(result.params),
@@ -42,11 +50,15 @@ export function formatSweepTable(input: SweepTableInput): string {
   if (ranked.length === 0) lines.push("(no combination ran)");
   if (input.skipped.length > 0) {
     lines.push("", `skipped ${input.skipped.length} combination(s) the parameter rules reject:`);
-    for (const { params, reason } of input.skipped) lines.push(`  ${formatParams(params)}: ${reason}`);
+    for (const { params, reason } of input.skipped) {
+      lines.push(`  ${formatParams(params)}: ${reason}`);
+    }
   }
   if (input.failures.length > 0) {
     lines.push("", `failed ${input.failures.length} combination(s):`);
-    for (const { params, error } of input.failures) lines.push(`  ${formatParams(params)}: ${error}`);
+    for (const { params, error } of input.failures) {
+      lines.push(`  ${formatParams(params)}: ${error}`);
+    }
   }
   return lines.join("\n");
 }
