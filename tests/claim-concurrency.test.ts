@@ -44,18 +44,23 @@ describe("claimCycle under concurrency", () => {
     expect(new Set(pids.map((rows) => rows[0]?.pid)).size).toBe(CONNECTIONS);
   });
 
-  it.each(["race-1", "race-2", "race-3", "race-4", "race-5"])("%s has one winner", async (cycleId) => {
-    const results: ClaimResult[] = await Promise.all(
-      journals.map((journal, i) => journal.claimCycle(claimFor(cycleId, i))),
-    );
-    const winners = results.flatMap((result, i) => result.claimed ? [i] : []);
-    const losers = results.filter((result) => !result.claimed);
-    const rows = await clients[0]!.query<{ invocation_id: string }>(
-      "select invocation_id from execution_logs where cycle_id = $1",
-      [cycleId],
-    );
-    expect(winners).toHaveLength(1);
-    expect(losers).toEqual(Array(CONNECTIONS - 1).fill({ claimed: false, existingStatus: "running" }));
-    expect(rows).toEqual([{ invocation_id: `inv-${winners[0]}` }]);
-  });
+  it.each(["race-1", "race-2", "race-3", "race-4", "race-5"])(
+    "%s has one winner",
+    async (cycleId) => {
+      const results: ClaimResult[] = await Promise.all(
+        journals.map((journal, i) => journal.claimCycle(claimFor(cycleId, i))),
+      );
+      const winners = results.flatMap((result, i) => result.claimed ? [i] : []);
+      const losers = results.filter((result) => !result.claimed);
+      const rows = await clients[0]!.query<{ invocation_id: string }>(
+        "select invocation_id from execution_logs where cycle_id = $1",
+        [cycleId],
+      );
+      expect(winners).toHaveLength(1);
+      expect(losers).toEqual(
+        Array(CONNECTIONS - 1).fill({ claimed: false, existingStatus: "running" }),
+      );
+      expect(rows).toEqual([{ invocation_id: `inv-${winners[0]}` }]);
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPostgresClient } from "../shared/journal/drivers/postgres.ts";
 import { CycleStateError, InsufficientPaperBalanceError } from "../shared/journal/errors.ts";
 import type { CycleClaim, CycleFinish, PaperFill } from "../shared/journal/journal.ts";
-import { SqlError, type SqlClient } from "../shared/journal/sql-client.ts";
+import { type SqlClient, SqlError } from "../shared/journal/sql-client.ts";
 import { SqlJournal } from "../shared/journal/sql-journal.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 import { createPgliteTemplate, type PgliteTemplate } from "./helpers/pglite.ts";
@@ -114,7 +114,9 @@ describe.each(backends)("SqlJournal on $name", (backend) => {
 
   it("finishCycle records the verdict", async () => {
     await journal.claimCycle(claimFor("c1"));
-    await journal.finishCycle(finishFor("c1", { status: "aborted", abortReason: "API_LAG", equity: 1234.5 }));
+    await journal.finishCycle(
+      finishFor("c1", { status: "aborted", abortReason: "API_LAG", equity: 1234.5 }),
+    );
     const [row] = await client.query<Record<string, unknown>>(
       "select status, abort_reason, decision, equity, ai_audit_payload, blackbox_path, " +
         "blackbox_error, finished_at from execution_logs where cycle_id = 'c1'",
@@ -220,13 +222,16 @@ describe.each(backends)("SqlJournal on $name", (backend) => {
     expect(orders).toEqual([]);
   });
 
-  it("recordPaperFill with a reused client order id changes nothing", async () => {
+  it("recordPaperFill rejects a reused order id", async () => {
     await journal.claimCycle(claimFor("c1"));
     await journal.readPaperBalances({ USD: 1000 });
     const small = fillFor("c1", { amount: 0.001, cost: 50, fee: 0.1 });
     await journal.recordPaperFill(small);
     const again = journal.recordPaperFill(small);
-    await expect(again).rejects.toMatchObject({ code: "23505", constraint: "orders_client_order_id_key" });
+    await expect(again).rejects.toMatchObject({
+      code: "23505",
+      constraint: "orders_client_order_id_key",
+    });
     expect(await journal.readPaperBalances({})).toEqual({ BTC: 0.001, USD: 949.9 });
   });
 

@@ -115,8 +115,16 @@ describe("migrations on PGlite and the Postgres cluster", () => {
 describe("applyMigrations", () => {
   let db: PGlite;
   let client: SqlClient;
-  const first: Migration = { version: "20240101000000", name: "one", sql: "create table t1 (a int);" };
-  const second: Migration = { version: "20240102000000", name: "two", sql: "create table t2 (a int)" };
+  const first: Migration = {
+    version: "20240101000000",
+    name: "one",
+    sql: "create table t1 (a int);",
+  };
+  const second: Migration = {
+    version: "20240102000000",
+    name: "two",
+    sql: "create table t2 (a int)",
+  };
 
   beforeAll(async () => {
     db = await PGlite.create(PGLITE_OPTIONS);

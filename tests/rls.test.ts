@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresClient } from "../shared/journal/drivers/postgres.ts";
-import { SqlError, type SqlClient } from "../shared/journal/sql-client.ts";
+import { type SqlClient, SqlError } from "../shared/journal/sql-client.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 
 const API_ROLES = ["anon", "authenticated"] as const;
@@ -43,7 +43,11 @@ async function attempt(role: string, sql: string): Promise<string> {
 class Rollback extends Error {}
 
 /** Maps each name to the outcome of `run(name)`, so a failure names the object. */
-async function outcomes<T>(items: T[], key: (item: T) => string, run: (item: T) => Promise<string>) {
+async function outcomes<T>(
+  items: T[],
+  key: (item: T) => string,
+  run: (item: T) => Promise<string>,
+) {
   const result: Record<string, string> = {};
   for (const item of items) result[key(item)] = await run(item);
   return result;
@@ -107,7 +111,9 @@ describe("row level security", () => {
       await tx.query("revoke select on public.execution_logs from anon");
       return rows[0]?.count;
     });
-    const total = await client.query<{ count: string }>("select count(*) from public.execution_logs");
+    const total = await client.query<{ count: string }>(
+      "select count(*) from public.execution_logs",
+    );
     expect(total[0]?.count).toBe("1");
     expect(seen).toBe("0");
   });
@@ -115,31 +121,46 @@ describe("row level security", () => {
 
 describe.each(API_ROLES)("as %s", (role) => {
   it("cannot read any table or view", async () => {
-    const result = await outcomes(relations, (r) => r.name, (r) =>
-      attempt(role, `select * from public."${r.name}" limit 1`));
+    const result = await outcomes(
+      relations,
+      (r) => r.name,
+      (r) => attempt(role, `select * from public."${r.name}" limit 1`),
+    );
     expect(result).toEqual(all(relations, PERMISSION_DENIED));
   });
 
   it("cannot insert into any table", async () => {
     const tables = relations.filter((r) => r.kind === "r" || r.kind === "p");
-    const result = await outcomes(tables, (t) => t.name, (t) =>
-      attempt(role, `insert into public."${t.name}" default values`));
+    const result = await outcomes(
+      tables,
+      (t) => t.name,
+      (t) => attempt(role, `insert into public."${t.name}" default values`),
+    );
     expect(result).toEqual(all(tables, PERMISSION_DENIED));
   });
 
   it("cannot update any table", async () => {
     const tables = relations.filter((r) => r.kind === "r" || r.kind === "p");
-    const result = await outcomes(tables, (t) => t.name, (t) =>
-      attempt(role, `update public."${t.name}" set "${t.firstColumn}" = "${t.firstColumn}"`));
+    const result = await outcomes(
+      tables,
+      (t) => t.name,
+      (t) => attempt(role, `update public."${t.name}" set "${t.firstColumn}" = "${t.firstColumn}"`),
+    );
     expect(result).toEqual(all(tables, PERMISSION_DENIED));
   });
 
   it("cannot delete from or truncate any table", async () => {
     const tables = relations.filter((r) => r.kind === "r" || r.kind === "p");
-    const deletes = await outcomes(tables, (t) => t.name, (t) =>
-      attempt(role, `delete from public."${t.name}"`));
-    const truncates = await outcomes(tables, (t) => t.name, (t) =>
-      attempt(role, `truncate public."${t.name}"`));
+    const deletes = await outcomes(
+      tables,
+      (t) => t.name,
+      (t) => attempt(role, `delete from public."${t.name}"`),
+    );
+    const truncates = await outcomes(
+      tables,
+      (t) => t.name,
+      (t) => attempt(role, `truncate public."${t.name}"`),
+    );
     expect(deletes).toEqual(all(tables, PERMISSION_DENIED));
     expect(truncates).toEqual(all(tables, PERMISSION_DENIED));
   });
@@ -163,8 +184,11 @@ describe.each(API_ROLES)("as %s", (role) => {
 
 describe("as service_role", () => {
   it("reads every table and view", async () => {
-    const result = await outcomes(relations, (r) => r.name, (r) =>
-      attempt("service_role", `select * from public."${r.name}" limit 1`));
+    const result = await outcomes(
+      relations,
+      (r) => r.name,
+      (r) => attempt("service_role", `select * from public."${r.name}" limit 1`),
+    );
     expect(result).toEqual(all(relations, "ok"));
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgliteClient } from "../shared/journal/drivers/pglite.ts";
 import { createPostgresClient } from "../shared/journal/drivers/postgres.ts";
-import { SqlError, type SqlClient } from "../shared/journal/sql-client.ts";
+import { type SqlClient, SqlError } from "../shared/journal/sql-client.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 
 const drivers = [
@@ -30,7 +30,8 @@ describe.each(drivers)("SqlClient on $name", (driver) => {
   it("round-trips timestamptz and jsonb", async () => {
     const payload = { text: "a 'quoted' value", list: [1, 2.5], nested: { ok: true } };
     const [row] = await client.query<{ at: Date; payload: unknown; kind: string }>(
-      "select $1::timestamptz as at, $2::text::jsonb as payload, jsonb_typeof($2::text::jsonb) as kind",
+      "select $1::timestamptz as at, $2::text::jsonb as payload, " +
+        "jsonb_typeof($2::text::jsonb) as kind",
       ["2024-01-15T12:15:00.000Z", JSON.stringify(payload)],
     );
     expect(row?.at).toEqual(new Date("2024-01-15T12:15:00.000Z"));

@@ -24,7 +24,10 @@ describe("splitStatements", () => {
     ]],
     ["parameter is no tag", "select $1; select 2", ["select $1", "select 2"]],
     ["repeated semicolons", "select 1;;; select 2", ["select 1", "select 2"]],
-    ["comment before a statement", "-- head\nselect 1;\n-- tail\n", ["-- head\nselect 1", "-- tail"]],
+    ["comment before a statement", "-- head\nselect 1;\n-- tail\n", [
+      "-- head\nselect 1",
+      "-- tail",
+    ]],
   ])("%s", (_name, sql, expected) => {
     expect(splitStatements(sql)).toEqual(expected);
   });

@@ -2,13 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Migration } from "../../shared/journal/migrations.ts";
 
-/** File names the Supabase CLI applies; it skips others with a warning. */
+/** File names the Supabase CLI applies. It skips other files with only a warning. */
 const MIGRATION_FILE = /^([0-9]+)_(.*)\.sql$/u;
 
 /**
  * Reads the `.sql` files of a migrations folder in file name order, which is
  * the order `supabase db push` applies them. Throws when a `.sql` file does not
- * match `<digits>_<name>.sql`, because the CLI would skip it silently.
+ * match `<digits>_<name>.sql`, because the CLI would skip it with only a warning.
  */
 export function loadMigrations(dir: string): Migration[] {
   const files = readdirSync(dir).filter((file) => file.endsWith(".sql")).sort();

@@ -1,11 +1,12 @@
 /**
  * Errors the journal raises for rule violations that callers may want to tell
- * apart from a database failure. Each keeps the SqlError it came from as `cause`.
+ * apart from a database failure. One raised for a database error keeps that SqlError as
+ * `cause`.
  *
  * @module
  */
 
-/** A paper fill would make a balance negative; nothing was written. */
+/** A paper fill that would make a balance negative. Nothing was written. */
 export class InsufficientPaperBalanceError extends Error {
   override readonly name = "InsufficientPaperBalanceError";
 }

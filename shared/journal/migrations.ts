@@ -22,7 +22,8 @@ const NO_TRANSACTION_MARKER = "-- pg-delta: transaction=false";
 /** The history table as the Supabase CLI (2.117.0) creates it. */
 const HISTORY_DDL = [
   "CREATE SCHEMA IF NOT EXISTS supabase_migrations",
-  "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY)",
+  "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations " +
+  "(version text NOT NULL PRIMARY KEY)",
   "ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS statements text[]",
   "ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS name text",
 ];
@@ -73,7 +74,8 @@ async function applyOne(client: SqlClient, migration: Migration): Promise<void> 
       }
     }
     await db.query(
-      "INSERT INTO supabase_migrations.schema_migrations(version, name, statements) VALUES($1, $2, $3)",
+      "INSERT INTO supabase_migrations.schema_migrations(version, name, statements) " +
+        "VALUES($1, $2, $3)",
       [migration.version, migration.name, statements],
     );
   };

@@ -33,7 +33,7 @@ export interface SqlErrorFields {
 
 /**
  * A failed query or connection, with the same shape from both drivers. The
- * message never contains the connection URL or its password.
+ * postgres.js driver replaces the connection URL and its password with `***`.
  */
 export class SqlError extends Error {
   override readonly name = "SqlError";
@@ -54,7 +54,9 @@ export class SqlError extends Error {
 /** Copies the server error fields of a driver error into a SqlError. */
 export function toSqlError(error: unknown, redact: (text: string) => string = (t) => t): SqlError {
   if (error instanceof SqlError) return error;
-  const fields = typeof error === "object" && error !== null ? error as Record<string, unknown> : {};
+  const fields = typeof error === "object" && error !== null
+    ? error as Record<string, unknown>
+    : {};
   const text = (key: string) => typeof fields[key] === "string" ? redact(fields[key]) : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return new SqlError(redact(message), {

@@ -17,9 +17,15 @@ import type {
   PaperFill,
   SystemState,
 } from "./journal.ts";
-import { SqlError, type SqlClient } from "./sql-client.ts";
+import { type SqlClient, SqlError } from "./sql-client.ts";
 
-const CYCLE_STATUSES: readonly CycleStatus[] = ["running", "completed", "aborted", "skipped", "crashed"];
+const CYCLE_STATUSES: readonly CycleStatus[] = [
+  "running",
+  "completed",
+  "aborted",
+  "skipped",
+  "crashed",
+];
 
 /** SQLSTATEs raised by the `titan_*` functions. */
 const CHECK_VIOLATION = "23514";
@@ -59,7 +65,8 @@ export class SqlJournal implements Journal {
     const row = rows[0];
     if (row === undefined) {
       throw new CycleStateError(
-        `Claiming cycle ${claim.cycleId} failed: its row exists but could not be read. Retry the cycle.`,
+        `Claiming cycle ${claim.cycleId} failed: its row exists but could not be read. ` +
+          "Retry the cycle.",
       );
     }
     if (row.claimed) return { claimed: true };
@@ -91,7 +98,8 @@ export class SqlJournal implements Journal {
     for (const [asset, amount] of Object.entries(initial)) {
       if (!Number.isFinite(amount) || amount < 0) {
         throw new RangeError(
-          `Seeding the paper balances failed: ${asset} must be a finite amount >= 0, got ${amount}.`,
+          `Seeding the paper balances failed: ${asset} must be a finite amount >= 0, ` +
+            `got ${amount}.`,
         );
       }
     }
@@ -157,7 +165,8 @@ export class SqlJournal implements Journal {
     }
     try {
       await this.client.query(
-        "select public.titan_finish_cycle($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9::timestamptz)",
+        "select public.titan_finish_cycle(" +
+          "$1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9::timestamptz)",
         [
           finish.cycleId,
           finish.status,
@@ -212,7 +221,9 @@ function toBalances(rows: readonly BalanceRow[]): Balances {
 function cycleStatus(cycleId: string, value: string | null): CycleStatus {
   const status = CYCLE_STATUSES.find((s) => s === value);
   if (status === undefined) {
-    throw new CycleStateError(`Claiming cycle ${cycleId} failed: unknown existing status ${value}.`);
+    throw new CycleStateError(
+      `Claiming cycle ${cycleId} failed: unknown existing status ${value}.`,
+    );
   }
   return status;
 }

@@ -39,11 +39,16 @@ create table public.execution_logs (
 );
 
 comment on table public.execution_logs is
-  'One row per cycle id. Inserting it is the idempotency claim: a second invocation for the same cycle finds it and stops.';
-comment on column public.execution_logs.slot is 'Start of the 15-minute UTC slot the cycle trades.';
-comment on column public.execution_logs.equity is 'Mark-to-market equity in the market''s quote currency.';
-comment on column public.execution_logs.ai_audit_payload is 'The versioned audit payload that explains the decision.';
-comment on column public.execution_logs.blackbox_error is 'Why the blackbox upload failed; null when it succeeded.';
+  'One row per cycle id. Inserting it is the idempotency claim: a second invocation '
+  'for the same cycle finds it and stops.';
+comment on column public.execution_logs.slot is
+  'Start of the 15-minute UTC slot the cycle trades.';
+comment on column public.execution_logs.equity is
+  'Mark-to-market equity in the market''s quote currency.';
+comment on column public.execution_logs.ai_audit_payload is
+  'The versioned audit payload that explains the decision.';
+comment on column public.execution_logs.blackbox_error is
+  'Why the blackbox upload failed; null when it succeeded.';
 
 create index execution_logs_market_slot_idx on public.execution_logs (market, slot);
 
@@ -63,7 +68,9 @@ create table public.system_state (
 );
 
 comment on table public.system_state is
-  'The kill switch: a single row (id = 1). While halted is true every cycle aborts with KILL_SWITCH.';
-comment on column public.system_state.halt_mode is 'How the kill switch halted trading, as the revoke function records it.';
+  'The kill switch: a single row (id = 1). While halted is true, cycles stop trading '
+  'as halt_mode says.';
+comment on column public.system_state.halt_mode is
+  'How the kill switch halted trading, as the revoke function records it.';
 
 insert into public.system_state (id, halted) values (1, false);

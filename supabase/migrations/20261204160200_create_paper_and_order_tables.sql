@@ -55,6 +55,7 @@ create table public.orders (
 comment on column public.orders.client_order_id is
   'Derived from the cycle id, so a retry finds the order instead of sending it twice.';
 comment on column public.orders.price is 'Limit price, or the fill price of a PAPER market order.';
-comment on column public.orders.cost is 'Filled amount times price in the quote currency, before the fee.';
+comment on column public.orders.cost is
+  'Filled amount times price in the quote currency, before the fee.';
 
 create index orders_cycle_id_idx on public.orders (cycle_id);

@@ -114,8 +114,8 @@ begin
     raise exception using
       errcode = 'invalid_parameter_value',
       message = format(
-        'titan_paper_fill: amount and price must be positive, cost and fee non-negative; '
-        'got amount %s, price %s, cost %s, fee %s',
+        'titan_paper_fill: amount and price must be positive and cost and fee '
+        'non-negative, got amount %s, price %s, cost %s, fee %s',
         p_amount, p_price, p_cost, p_fee
       );
   end if;
@@ -127,14 +127,14 @@ begin
     raise exception using
       errcode = 'object_not_in_prerequisite_state',
       message = format(
-        'titan_paper_fill: cycle %s is %s; only a running cycle can fill an order',
+        'titan_paper_fill: cycle %s is %s. Only a running cycle can fill an order.',
         p_cycle_id, coalesce(v_cycle_status, 'not claimed')
       );
   end if;
   if not exists (select from public.paper_account) then
     raise exception using
       errcode = 'object_not_in_prerequisite_state',
-      message = 'titan_paper_fill: the paper account is not seeded; call titan_paper_seed first';
+      message = 'titan_paper_fill: the paper account is not seeded. Call titan_paper_seed first.';
   end if;
 
   if p_side = 'buy' then
@@ -237,14 +237,14 @@ begin
     raise exception using
       errcode = 'no_data_found',
       message = format(
-        'titan_finish_cycle: cycle %s not found; claim it with titan_claim_cycle first',
+        'titan_finish_cycle: cycle %s not found. Claim it with titan_claim_cycle first.',
         p_cycle_id
       );
   end if;
   raise exception using
     errcode = 'object_not_in_prerequisite_state',
     message = format(
-      'titan_finish_cycle: cycle %s is already %s; only a running cycle can be finished',
+      'titan_finish_cycle: cycle %s is already %s. Only a running cycle can be finished.',
       p_cycle_id, v_status
     );
 end;

@@ -1,6 +1,6 @@
 /**
  * Fresh databases on the test cluster that `tests/setup/postgres-cluster.ts`
- * starts. Each is a copy of the migrated template, so a test file sees only
+ * starts. Each is a copy of the migrated template, so a test file reads only
  * its own rows.
  *
  * @module

@@ -1,12 +1,12 @@
 /**
  * Vitest global setup: a throwaway Postgres cluster for the tests that need a
- * real server. It runs `initdb` in a new temporary folder, starts Postgres on a
- * free loopback port with trust authentication (and pg_cron preloaded when it
- * is installed), creates the Supabase API roles, and applies
+ * real server. It runs `initdb` in a new temporary folder and starts Postgres on
+ * a free loopback port with trust authentication, preloading pg_cron when it is
+ * installed. Then it creates the Supabase API roles and applies
  * `supabase/migrations` with the real Supabase CLI (`supabase db push --db-url`)
  * to two databases:
  *
- * - `postgres`: the database pg_cron serves; tests read its URL with
+ * - `postgres`: the database pg_cron serves. Tests read its URL with
  *   `inject("titanDatabaseUrl")` or from `process.env.TITAN_TEST_DATABASE_URL`.
  * - `titan_template`: the template that `createTestDatabase()` in
  *   `tests/helpers/database.ts` copies, so each test file gets empty tables.
@@ -53,7 +53,8 @@ interface Cluster {
 export const TEMPLATE_DATABASE = "titan_template";
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const SUPABASE_CLI = join(REPO_ROOT, "node_modules/.bin/supabase");
-const INSTALL_HINT = "Install Postgres 15 with pg_cron: apt-get install -y postgresql-15 postgresql-15-cron";
+const INSTALL_HINT =
+  "Install Postgres 15 with pg_cron: apt-get install -y postgresql-15 postgresql-15-cron";
 
 let running: Cluster | null = null;
 
@@ -68,17 +69,42 @@ export async function setup(project: TestProject): Promise<void> {
   mkdirSync(socketDir);
   if (runAsPostgres) chownToPostgres(root, socketDir);
 
-  run(cluster, "initdb", ["-D", cluster.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-    "--locale=C", "--no-sync"]);
+  run(cluster, "initdb", [
+    "-D",
+    cluster.dataDir,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+  ]);
   const port = await freePort();
   const hasPgCron = existsSync(join(binDir, "../lib/pg_cron.so"));
-  const serverOptions = [`-p ${port}`, `-k ${socketDir}`, "-c listen_addresses=127.0.0.1",
-    "-c fsync=off", "-c max_connections=300"];
+  const serverOptions = [
+    `-p ${port}`,
+    `-k ${socketDir}`,
+    "-c listen_addresses=127.0.0.1",
+    "-c fsync=off",
+    "-c max_connections=300",
+  ];
   if (hasPgCron) {
     serverOptions.push("-c shared_preload_libraries=pg_cron", "-c cron.database_name=postgres");
   }
-  run(cluster, "pg_ctl", ["-D", cluster.dataDir, "-l", join(root, "postgres.log"), "-w",
-    "-t", "60", "-o", serverOptions.join(" "), "start"]);
+  run(cluster, "pg_ctl", [
+    "-D",
+    cluster.dataDir,
+    "-l",
+    join(root, "postgres.log"),
+    "-w",
+    "-t",
+    "60",
+    "-o",
+    serverOptions.join(" "),
+    "start",
+  ]);
 
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   await prepareDatabases(url);
@@ -176,12 +202,17 @@ function findBinDir(): string {
   try {
     candidates.push(execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim());
   } catch {
-    // pg_config is missing; the fixed locations below remain.
+    // pg_config is missing, so only the fixed locations below are tried.
   }
-  candidates.push("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin",
-    "/usr/lib/postgresql/17/bin");
-  const binDir = candidates.find((dir) => ["initdb", "pg_ctl", "postgres"]
-    .every((tool) => existsSync(join(dir, tool))));
+  candidates.push(
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/17/bin",
+  );
+  const binDir = candidates.find((dir) =>
+    ["initdb", "pg_ctl", "postgres"]
+      .every((tool) => existsSync(join(dir, tool)))
+  );
   if (binDir === undefined) {
     throw new Error(
       `Starting the test Postgres cluster failed: initdb, pg_ctl and postgres were not found ` +
@@ -200,7 +231,9 @@ function run(cluster: Cluster, tool: string, args: string[]): void {
   const result = spawnSync(file, argv, { encoding: "utf8", timeout: 120_000 });
   if (result.status === 0) return;
   const log = join(cluster.root, "postgres.log");
-  const serverLog = existsSync(log) ? `\nServer log:\n${readFileSync(log, "utf8").slice(-4000)}` : "";
+  const serverLog = existsSync(log)
+    ? `\nServer log:\n${readFileSync(log, "utf8").slice(-4000)}`
+    : "";
   throw new Error(
     `Starting the test Postgres cluster failed: ${tool} exited with ${result.status}` +
       `${result.error ? ` (${result.error.message})` : ""}:\n${result.stdout}\n${result.stderr}` +

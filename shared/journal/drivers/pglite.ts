@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { PGlite, types, type PGliteInterface, type Transaction } from "@electric-sql/pglite";
-import { toSqlError, type SqlClient } from "../sql-client.ts";
+import { PGlite, type PGliteInterface, type Transaction, types } from "@electric-sql/pglite";
+import { type SqlClient, toSqlError } from "../sql-client.ts";
 
 export { applyMigrations, type Migration } from "../migrations.ts";
 
@@ -83,7 +83,9 @@ function wrap(db: Queryable, depth: number): SqlClient {
       }
     },
     close() {
-      return Promise.reject(new Error("Closing a transaction client is not allowed; close the database."));
+      return Promise.reject(
+        new Error("Closing a transaction client is not allowed. Close the database instead."),
+      );
     },
   };
   return client;

@@ -8,7 +8,7 @@
  * @module
  */
 import postgres from "postgres";
-import { SqlError, toSqlError, type SqlClient } from "../sql-client.ts";
+import { type SqlClient, SqlError, toSqlError } from "../sql-client.ts";
 
 export interface PostgresClientOptions {
   /** Pool size. An Edge Function runs one cycle at a time, so few are needed. Default 3. */
@@ -27,8 +27,9 @@ type Sql = postgres.Sql<Record<string, never>>;
 
 /**
  * Creates a pooled client for a `postgres://` or `postgresql://` URL. Connections
- * open on the first query. Throws SqlError when the URL is invalid. Neither
- * that error nor any later one contains the URL or its password.
+ * open on the first query. Throws SqlError when the URL is invalid. The messages of
+ * this and later errors show `***` in place of the URL and of a password of three
+ * or more characters.
  */
 export function createPostgresClient(url: string, options: PostgresClientOptions = {}): SqlClient {
   const redact = redactor(url);
@@ -86,7 +87,9 @@ function wrap(sql: Sql | postgres.TransactionSql, redact: (t: string) => string,
       }
     },
     close(): Promise<void> {
-      return Promise.reject(new SqlError("Closing a transaction client is not allowed; close the pool."));
+      return Promise.reject(
+        new SqlError("Closing a transaction client is not allowed. Close the pool instead."),
+      );
     },
   };
   return client;
