@@ -41,8 +41,11 @@ const TEST_ENV = {
 };
 
 export interface StackOptions {
-  /** Candles for BTC/USD; default the recorded ones, else a synthetic series. */
-  candles?: Candle[];
+  /**
+   * Candles for BTC/USD, or candles by Kraken pair id (`XETHZUSD`); default the
+   * recorded BTC/USD ones, else a synthetic series.
+   */
+  candles?: Candle[] | Record<string, Candle[]>;
   /** Serve Storage through the double (default true); false writes local files. */
   storage?: boolean;
   /** Configure the Management API double (default true). */

@@ -44,7 +44,9 @@ export function eventRows(text: string): EventRow[] {
 
 /**
  * Inserts the rows of `source` in one statement, skipping lines already
- * stored for it, and returns how many were inserted.
+ * stored for it, and returns how many were inserted. The rows travel as JSON
+ * text cast in SQL (`$3::text::jsonb`), because postgres.js would encode a
+ * string parameter typed jsonb a second time.
  */
 export async function insertEvents(
   sql: SqlClient,
@@ -56,7 +58,7 @@ export async function insertEvents(
     `insert into public.blackbox_events
        (source, line_no, logged_at, level, event, cycle_id, fields, raw, parse_error, invocation_id)
      select $1, r.line_no, r.logged_at, r.level, r.event, r.cycle_id, r.fields, r.raw, r.parse_error, $2
-     from jsonb_to_recordset($3::jsonb) as r(
+     from jsonb_to_recordset($3::text::jsonb) as r(
        line_no integer, logged_at timestamptz, level text, event text, cycle_id text,
        fields jsonb, raw text, parse_error text
      )

@@ -96,7 +96,8 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
       halted_at: isoTime(halt.haltedAt),
       // NOTE: LIVE trading, not built yet, must cancel the open orders on Kraken here.
       exchange: "not applicable in PAPER",
-      flatten: flatten ?? (mode === "flatten" ? "already flattened by an earlier call" : "not requested"),
+      flatten: flatten?.map(flattenBody) ??
+        (mode === "flatten" ? "already flattened by an earlier call" : "not requested"),
       kraken_secrets: secrets,
     },
     reason: `${halt.action} ${halt.haltMode}: ${reason}; secrets ${secrets.status}` +
@@ -133,6 +134,23 @@ async function flattenAll(
     }
   }
   return reports;
+}
+
+/** One market's flatten report with the snake_case keys of the other answers. */
+function flattenBody(report: FlattenReport): Record<string, unknown> {
+  const { market, status } = report;
+  switch (report.status) {
+    case "sold":
+      return { market, status, cycle_id: report.cycleId, fill: report.fill, blackbox_error: report.blackboxError };
+    case "skipped":
+      return { market, status, cycle_id: report.cycleId, reason: report.reason, message: report.message };
+    case "crashed":
+      return { market, status, cycle_id: report.cycleId, error: report.message };
+    case "failed":
+      return { market, status, error: report.error };
+    default:
+      return { market, status };
+  }
 }
 
 async function deleteKeySecrets(deps: RevokeDeps) {
