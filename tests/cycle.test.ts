@@ -33,6 +33,14 @@ async function rows(h: Harness, table: string) {
 }
 
 describe.skipIf(!HAVE_DATA)("cycle on real candles", () => {
+  it("completes on the embedded database", async () => {
+    harness = await startHarness(loadRealCandles(), REAL_SLOT + 5_000, {}, "pglite");
+    const result = await runCycle(harness.deps(), { market: "BTC/USD" });
+    expect(result.outcome).toMatch(/^(completed|skipped)$/);
+    const [row] = await rows(harness, "execution_logs");
+    expect(row?.status).toBe(result.outcome);
+  });
+
   it("completes with a valid payload and blackbox", async () => {
     harness = await startHarness(loadRealCandles(), REAL_SLOT + 5_000);
     const result = await runCycle(harness.deps(), { market: "BTC/USD" });

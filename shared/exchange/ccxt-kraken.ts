@@ -30,7 +30,41 @@ export function createKraken(options: KrakenOptions): KrakenInstance {
   }
   if (options.apiKey) config.apiKey = options.apiKey;
   if (options.apiSecret) config.secret = options.apiSecret;
-  return new KrakenExchange(config);
+  return new GuardedKraken(config);
+}
+
+const BODY_START_CHARS = 200;
+
+/**
+ * Kraken with one change: a reply that is not JSON (a CDN's HTML error
+ * page, whatever its status) or any 5xx fails here with its status and the
+ * start of its body, before ccxt could hand the text on as data.
+ */
+class GuardedKraken extends KrakenExchange {
+  override handleErrors(
+    code: number,
+    reason: string,
+    url: string,
+    method: string,
+    headers: unknown,
+    body: string,
+    response: unknown,
+    requestHeaders: unknown,
+    requestBody: unknown,
+  ) {
+    const notJson = response === undefined || response === null || typeof response === "string";
+    if (notJson || code >= 500) {
+      const endpoint = new URL(url).pathname;
+      throw new ExchangeFailure(
+        "unavailable",
+        `${method} ${endpoint}`,
+        `HTTP ${code} ${reason}${notJson ? ", reply is not JSON" : ""}`,
+        code,
+        body.slice(0, BODY_START_CHARS),
+      );
+    }
+    return super.handleErrors(code, reason, url, method, headers as never, body, response, requestHeaders, requestBody);
+  }
 }
 
 /**

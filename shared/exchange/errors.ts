@@ -95,7 +95,12 @@ export class ExchangeFailure extends Error {
 
 /** Classifies anything a ccxt call threw. Non-ccxt errors are invalid responses. */
 export function classifyExchangeError(error: unknown, call: string): ExchangeFailure {
-  if (error instanceof ExchangeFailure) return error;
+  if (error instanceof ExchangeFailure) {
+    if (error.call === call) return error;
+    return new ExchangeFailure(error.kind, call, error.exchangeText, error.httpStatus, error.bodyStart, {
+      cause: error,
+    });
+  }
   const text = error instanceof Error ? error.message : String(error);
   const kind = kindOf(error);
   const status = httpStatusIn(text);

@@ -3,6 +3,8 @@ import { type Env, loadConfig, type TitanConfig } from "../../shared/config/conf
 import type { CycleDeps } from "../../shared/cycle/context.ts";
 import { createKraken, KrakenMarketData } from "../../shared/exchange/ccxt-kraken.ts";
 import { applyMigrations, createPgliteClient } from "../../shared/journal/drivers/pglite.ts";
+import { createPostgresClient } from "../../shared/journal/drivers/postgres.ts";
+import { createTestDatabase } from "./database.ts";
 import type { SqlClient } from "../../shared/journal/sql-client.ts";
 import { SqlJournal } from "../../shared/journal/sql-journal.ts";
 import type { Candle } from "../../shared/market/types.ts";
@@ -43,18 +45,19 @@ export interface Harness {
 }
 
 /**
- * Starts the simulator at `now` with `candles`, an embedded database with
- * the real migrations, and a ccxt Kraken client pointed at the simulator.
+ * Starts the simulator at `now` with `candles`, a fresh migrated database
+ * (on the test Postgres cluster, or embedded with `database: "pglite"`), and
+ * a ccxt Kraken client pointed at the simulator.
  */
 export async function startHarness(
   candles: Candle[] | Record<string, Candle[]>,
   now: number,
   env: Env = {},
+  database: "cluster" | "pglite" = "cluster",
 ): Promise<Harness> {
   const sim = await startSimulator({ candles, clock: now, clockMode: "fixed" });
   const clock = new ManualClock(now);
-  const client = await createPgliteClient();
-  await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
+  const client = await openDatabase(database);
   const journal = new SqlJournal(client);
   const sink = new MemorySink();
   const config = loadConfig({ ...TEST_ENV, KRAKEN_API_URL: sim.url, ...env });
@@ -83,4 +86,11 @@ export async function startHarness(
       await journal.close();
     },
   };
+}
+
+async function openDatabase(kind: "cluster" | "pglite"): Promise<SqlClient> {
+  if (kind === "cluster") return createPostgresClient(await createTestDatabase());
+  const client = await createPgliteClient();
+  await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
+  return client;
 }
