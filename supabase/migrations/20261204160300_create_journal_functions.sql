@@ -38,8 +38,8 @@ $$;
 
 -- titan_paper_seed writes the initial PAPER balances, given as a JSON object of
 -- asset code to amount, and returns true when this call seeded them.
--- Guarantee: the balances are seeded at most once in the life of the database.
--- A concurrent second call waits for the first and then returns false.
+-- Guarantee: the balances are seeded at most once while the paper_account row
+-- exists. A concurrent second call waits for the first and then returns false.
 create function public.titan_paper_seed(p_balances jsonb)
 returns boolean
 language plpgsql
@@ -74,7 +74,9 @@ $$;
 -- asset; a sell takes p_amount of the base asset and adds p_cost - p_fee.
 -- Guarantee: the order row and both balance changes are written together or not
 -- at all. A change that would make a balance negative raises check_violation
--- (SQLSTATE 23514) naming the asset, the balance and the amount required.
+-- (SQLSTATE 23514) naming the asset, the balance and the amount required. A cycle
+-- that is not running, or an unseeded account, raises object_not_in_prerequisite_state
+-- (55000), and invalid arguments raise invalid_parameter_value (22023).
 create function public.titan_paper_fill(
   p_cycle_id text,
   p_market text,
