@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { slotStart } from "../shared/time/slots.ts";
 import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.ts";
 import { SLOT_MS } from "../shared/time/slots.ts";
 import { DEFAULT_BALANCES } from "../simulator/account.ts";
@@ -31,9 +32,12 @@ Options:
                      then rows, or Kraken's headerless OHLCVT export
                      (unix_seconds,open,high,low,close,volume,trades); required
   --port N           TCP port on 127.0.0.1, 0 for any free port (default ${DEFAULT_PORT})
-  --clock ISO        simulated time at start, e.g. 2023-06-01T12:00:05Z (default:
+  --clock ISO|now    simulated time at start, e.g. 2023-06-01T12:00:05Z (default:
                      5 seconds after the last candle in the file opens, so the
-                     candle before it is the newest closed one)
+                     candle before it is the newest closed one). "now" shifts
+                     every candle by whole slots so that the file's last candle
+                     is the one open right now, and runs the clock from the real
+                     time: a local cycle (npm run cycle) then trades on the file.
   --spread-bps N     bid/ask spread around the last price, in basis points of
                      the price (default ${DEFAULT_SPREAD_BPS})
   --pair ID          Kraken pair the candles belong to: ${Object.keys(SIMULATED_PAIRS).join(", ")}
@@ -68,6 +72,8 @@ interface SimArguments {
   candlesPath: string;
   port: number;
   clockMs?: number;
+  /** Shift the candles so that the last one is open at the real time. */
+  clockNow: boolean;
   spreadBps: number;
   pairId: string;
   logRequests: boolean;
@@ -111,7 +117,8 @@ function readArguments(): SimArguments | undefined {
   return {
     candlesPath: values.candles,
     port,
-    clockMs: values.clock === undefined ? undefined : parseClock(values.clock),
+    clockMs: values.clock === undefined || values.clock === "now" ? undefined : parseClock(values.clock),
+    clockNow: values.clock === "now",
     spreadBps,
     pairId: pair.id,
     logRequests: values["log-requests"],
@@ -173,8 +180,14 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const candles = readCandles(args.candlesPath);
-  const lastOpen = candles[candles.length - 1]?.time ?? 0;
+  let candles = readCandles(args.candlesPath);
+  let lastOpen = candles[candles.length - 1]?.time ?? 0;
+  if (args.clockNow) {
+    const shift = slotStart(Date.now()) - lastOpen;
+    candles = candles.map((candle) => ({ ...candle, time: candle.time + shift }));
+    lastOpen += shift;
+    args.clockMs = Date.now();
+  }
   const simulator = await startSimulator({
     candles: { [args.pairId]: candles },
     clock: args.clockMs ?? lastOpen + 5_000,

@@ -23,7 +23,8 @@ export function describeResult(result: CycleResult, location: string, blackboxRo
   } else if (result.outcome === "crashed") {
     lines.push(`error    ${result.message}`);
   } else {
-    lines.push(`decision ${result.decision}: ${result.message}`);
+    lines.push(`decision ${result.decision}`);
+    lines.push(`reason   ${result.message}`);
     const outcome = result.payload?.verdict?.order_outcome;
     if (outcome?.status === "skipped") lines.push(`order    skipped: ${outcome.reason}`);
     if (result.fill) {
