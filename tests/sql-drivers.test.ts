@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgliteClient } from "../shared/journal/drivers/pglite.ts";
 import { createPostgresClient } from "../shared/journal/drivers/postgres.ts";
@@ -75,6 +78,24 @@ describe.each(drivers)("SqlClient on $name", (driver) => {
     const run = client.query("insert into driver_test values (1, 'duplicate')");
     await expect(run).rejects.toBeInstanceOf(SqlError);
     await expect(run).rejects.toMatchObject({ code: "23505", constraint: "driver_test_pkey" });
+  });
+});
+
+describe("createPgliteClient", () => {
+  it("keeps rows in dataDir across reopening", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "titan-pglite-"));
+    try {
+      const first = await createPgliteClient(dataDir);
+      await first.query("create table kept (id int)");
+      await first.query("insert into kept values (7)");
+      await first.close();
+      const second = await createPgliteClient(dataDir);
+      const rows = await second.query("select id from kept");
+      await second.close();
+      expect(rows).toEqual([{ id: 7 }]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
