@@ -21,7 +21,8 @@ import { applyMigrations, createPgliteClient } from "../../../shared/journal/dri
 import type { SqlClient } from "../../../shared/journal/sql-client.ts";
 import { loadMigrations } from "../../../scripts/lib/migrations.ts";
 import type { Handler } from "../_shared/invocation.ts";
-import { createRuntime } from "../_shared/runtime.ts";
+import { createRuntime, type Runtime } from "../_shared/runtime.ts";
+import { type FunctionName, secretFor } from "../_shared/settings.ts";
 import { ingestLogsHandler } from "../ingest-logs/wiring.ts";
 import { revokeHandler } from "../revoke/wiring.ts";
 import { runCycleHandler } from "../run-cycle/wiring.ts";
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
     "ingest-logs": ingestLogsHandler(runtime),
   };
 
+  for (const line of setupLines(runtime, Object.keys(handlers) as FunctionName[])) console.error(line);
+
   const server = Deno.serve({
     hostname: values.host,
     port,
@@ -79,6 +82,24 @@ async function main(): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+/** Where records go, and each function left without a usable secret. */
+function setupLines(runtime: Runtime, names: readonly FunctionName[]): string[] {
+  const { settings } = runtime;
+  const home = resolve(settings.home);
+  const database = settings.databaseUrl === null ? `embedded database in ${home}/db` : "DATABASE_URL";
+  const blackbox = settings.storage === null ? `files under ${home}/blackbox` : `Storage at ${settings.storage.url}`;
+  const lines = [`records: ${database}; blackbox: ${blackbox}`];
+  for (const problem of settings.problems) {
+    lines.push(`warning: every function answers 500 until this is fixed: ${problem}`);
+  }
+  if (settings.problems.length > 0) return lines;
+  for (const name of names) {
+    const secret = secretFor(settings, name);
+    if ("problem" in secret) lines.push(`warning: ${name} answers 500 until this is fixed: ${secret.problem}`);
+  }
+  return lines;
 }
 
 async function route(handlers: Record<string, Handler>, request: Request): Promise<Response> {
