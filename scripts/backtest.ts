@@ -30,7 +30,7 @@ import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv } from "./lib/env.ts";
 import { createProgress } from "./lib/progress.ts";
-import { buildReportHtml } from "./lib/report/report-html.ts";
+import { buildReportHtml, type ReportInput } from "./lib/report/report-html.ts";
 import { defaultRange, DISPATCH_DELAY_MS } from "./lib/replay-run.ts";
 
 const USAGE = `Usage: npm run backtest -- --candles FILE [options]
@@ -191,13 +191,19 @@ function main(): number {
 
   const metrics = computeMetrics(run, exchange.market.minAmount);
   const summary = summarizeBacktest(input.market, run, metrics, input.config);
-  if (values.report) {
-    const path = resolve(values.report);
-    writeFileSync(path, buildReportHtml({ summary, run, metrics }));
-    if (!values.json) console.error(`report written to ${path}`);
-  }
+  if (values.report) writeReport(values.report, { summary, run, metrics }, values.json);
   console.log(values.json ? JSON.stringify(summary) : describeBacktest(summary));
   return 0;
+}
+
+function writeReport(file: string, input: ReportInput, quiet: boolean): void {
+  const path = resolve(file);
+  try {
+    writeFileSync(path, buildReportHtml(input));
+  } catch (error) {
+    fail(`cannot write --report ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
+  }
+  if (!quiet) console.error(`report written to ${path}`);
 }
 
 /** True for the errors a user fixes by changing an option, the config or the file. */

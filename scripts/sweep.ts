@@ -210,18 +210,8 @@ async function main(): Promise<number> {
   };
   const input = loadBacktestInput(inputOptions);
   const splitSlot = parseSplit(values.split, input);
-  const valid: ParamValues[] = [];
-  const skipped: Array<{ params: ParamValues; reason: string }> = [];
-  for (const combo of expandGrid(axes)) {
-    const params = { ...fixed, ...combo };
-    try {
-      applyParams(input.config, params);
-      valid.push(params);
-    } catch (error) {
-      if (!(error instanceof ParamError)) throw error;
-      skipped.push({ params, reason: error.message });
-    }
-  }
+  const combos = expandGrid(axes).map((combo) => ({ ...fixed, ...combo }));
+  const { valid, skipped } = partitionCombinations(input, combos);
 
   const workers = parseWorkers(values.workers, valid.length);
   const progress = createProgress(!values.json);
@@ -240,6 +230,22 @@ async function main(): Promise<number> {
     console.log(formatSweepTable({ metric, split, ranked, skipped, failures }));
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** Splits combinations into those the parameter rules accept and those they reject. */
+function partitionCombinations(input: BacktestInput, combos: ParamValues[]) {
+  const valid: ParamValues[] = [];
+  const skipped: Array<{ params: ParamValues; reason: string }> = [];
+  for (const params of combos) {
+    try {
+      applyParams(input.config, params);
+      valid.push(params);
+    } catch (error) {
+      if (!(error instanceof ParamError)) throw error;
+      skipped.push({ params, reason: error.message });
+    }
+  }
+  return { valid, skipped };
 }
 
 /** Returns the worker count: --workers, else the available cores, never more than the tasks. */

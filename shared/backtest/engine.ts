@@ -18,7 +18,7 @@ import type { TitanConfig } from "../config/config.ts";
 import type { AbortReason } from "../cycle/reasons.ts";
 import type { Decision } from "../journal/journal.ts";
 import type { Candle, MarketInfo, Quote } from "../market/types.ts";
-import { createTrendEvaluator } from "../strategy/trend.ts";
+import { createTrendEvaluator, type TrendEvaluator } from "../strategy/trend.ts";
 import { IncrementalCandleCheck } from "./candle-check.ts";
 import { CandleStream } from "./candle-stream.ts";
 import { BacktestRecorder, type BacktestRun } from "./run-record.ts";
@@ -73,60 +73,70 @@ export function runBacktest(options: BacktestOptions): BacktestRun {
     ohlcMaxRows: exchange.ohlcMaxRows,
   });
   const windowStart = fromSlot - config.cycle.historyCandles * intervalMs;
-  const stream = new CandleStream(candles, evaluator, intervalMs, windowStart);
   const total = (toSlot - fromSlot) / intervalMs + 1;
-  const record = new BacktestRecorder(total, fromSlot, intervalMs);
-  const market = exchange.market;
-  const ledger = new PaperLedger(config.paper.startBalances);
+  const context: SlotContext = {
+    options,
+    evaluator,
+    stream: new CandleStream(candles, evaluator, intervalMs, windowStart),
+    record: new BacktestRecorder(total, fromSlot, intervalMs),
+    ledger: new PaperLedger(config.paper.startBalances),
+  };
   const earlyAbort = checkSlotAndClock(config.cycle, dispatchDelayMs);
 
   for (let index = 0; index < total; index++) {
     const slot = fromSlot + index * intervalMs;
     const reason = earlyAbort ?? check.check(slot);
     const newest = candles[check.closedEnd - 1];
-    record.close[index] = newest === undefined ? Number.NaN : newest.close;
-    if (reason !== null) {
-      record.abort(index, reason);
-      continue;
-    }
-
-    const now = slot + dispatchDelayMs;
-    const quote = exchange.quoteAt(now);
-    if (!(quote.bid > 0 && quote.ask >= quote.bid)) {
-      record.abort(index, "INVALID_DATA");
-      continue;
-    }
-    stream.pushThrough(slot - intervalMs);
-    const position = ledger.balances[market.base] ?? 0;
-    record.initialEquity ??= (ledger.balances[market.quote] ?? 0) + position * quote.bid;
-    const holding = position >= market.minAmount;
-    const decision: Decision = evaluator.decide(holding);
-    if (decision !== "HOLD") {
-      executeDecision(record, index, decision, {
-        market,
-        quote,
-        ledger,
-        risk: config.risk,
-        slippageBps: config.paper.slippageBps,
-      });
-    }
-    const balances = ledger.balances;
-    record.mark(
-      index,
-      decision,
-      balances[market.quote] ?? 0,
-      balances[market.base] ?? 0,
-      quote.bid,
-    );
+    context.record.close[index] = newest === undefined ? Number.NaN : newest.close;
+    if (reason === null) runSlot(context, index, slot);
+    else context.record.abort(index, reason);
     if (options.onProgress && (index + 1) % PROGRESS_EVERY_SLOTS === 0) {
       options.onProgress(index + 1, total);
     }
   }
   options.onProgress?.(total, total);
-  return record.finish(
-    ledger.balances,
-    countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs),
-  );
+  const candleCount = countCandles(candles, fromSlot - intervalMs, toSlot - intervalMs);
+  return context.record.finish(context.ledger.balances, candleCount);
+}
+
+/** What one slot's decision needs, kept across slots. */
+interface SlotContext {
+  options: BacktestOptions;
+  evaluator: TrendEvaluator;
+  stream: CandleStream;
+  record: BacktestRecorder;
+  ledger: PaperLedger;
+}
+
+/**
+ * Runs the part of a cycle after the candle check: the quote check, the
+ * mark-to-market, the decision and the order.
+ */
+function runSlot(context: SlotContext, index: number, slot: number): void {
+  const { options, record, ledger } = context;
+  const { config, exchange } = options;
+  const market = exchange.market;
+  const quote = exchange.quoteAt(slot + options.dispatchDelayMs);
+  if (!(quote.bid > 0 && quote.ask >= quote.bid)) {
+    record.abort(index, "INVALID_DATA");
+    return;
+  }
+
+  context.stream.pushThrough(slot - config.cycle.intervalMs);
+  const position = ledger.balances[market.base] ?? 0;
+  record.initialEquity ??= (ledger.balances[market.quote] ?? 0) + position * quote.bid;
+  const decision: Decision = context.evaluator.decide(position >= market.minAmount);
+  if (decision !== "HOLD") {
+    executeDecision(record, index, decision, {
+      market,
+      quote,
+      ledger,
+      risk: config.risk,
+      slippageBps: config.paper.slippageBps,
+    });
+  }
+  const balances = ledger.balances;
+  record.mark(index, decision, balances[market.quote] ?? 0, balances[market.base] ?? 0, quote.bid);
 }
 
 /**

@@ -88,6 +88,8 @@ export class BacktestRecorder {
   initialEquity: number | null = null;
   readonly #fromSlot: number;
   readonly #intervalMs: number;
+  /** Aborted slots by `abortCode` value. */
+  readonly #abortCounts = new Array<number>(ABORT_REASON_NAMES.length + 1).fill(0);
   #lastMarked = -1;
 
   constructor(slots: number, fromSlot: number, intervalMs: number) {
@@ -108,7 +110,9 @@ export class BacktestRecorder {
   }
 
   abort(index: number, reason: AbortReason): void {
-    this.abortCode[index] = ABORT_REASON_NAMES.indexOf(reason) + 1;
+    const code = ABORT_REASON_NAMES.indexOf(reason) + 1;
+    this.abortCode[index] = code;
+    this.#abortCounts[code] = (this.#abortCounts[code] as number) + 1;
   }
 
   /** Records the decision and marks the portfolio at the bid, as the live cycle does. */
@@ -148,11 +152,9 @@ export class BacktestRecorder {
   }
 
   #countAborts(): Partial<Record<AbortReason, number>> {
-    const counts = new Array<number>(ABORT_REASON_NAMES.length + 1).fill(0);
-    for (const code of this.abortCode) counts[code] = (counts[code] as number) + 1;
     const aborted: Partial<Record<AbortReason, number>> = {};
     ABORT_REASON_NAMES.forEach((reason, index) => {
-      const count = counts[index + 1] as number;
+      const count = this.#abortCounts[index + 1] as number;
       if (count > 0) aborted[reason] = count;
     });
     return aborted;
