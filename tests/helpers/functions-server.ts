@@ -25,11 +25,13 @@ export interface FunctionsServer {
 /**
  * Starts the router with exactly `env` (plus PATH and HOME), so nothing from
  * the developer's shell or `.env` leaks in. `home` is TITAN_HOME, the only
- * folder it may write.
+ * folder it may write. `entry` replaces the router with another Deno script
+ * and its arguments.
  */
 export async function startFunctionsServer(
   env: Record<string, string>,
   home: string,
+  entry: string[] = [ROUTER, "--port", "0"],
 ): Promise<FunctionsServer> {
   const child = spawn(
     DENO,
@@ -41,9 +43,7 @@ export async function startFunctionsServer(
       "--allow-sys",
       `--allow-read=${REPO_ROOT},${home}`,
       `--allow-write=${home}`,
-      ROUTER,
-      "--port",
-      "0",
+      ...entry,
     ],
     {
       cwd: REPO_ROOT,
