@@ -3,11 +3,12 @@
  * filling each interval without a row with a flat candle at the previous
  * close, as the live window does.
  *
- * Why one long-lived evaluator decides like the live cycle's fresh one: the
- * live window is a suffix of this stream (its filled candles carry the same
- * previous close), and the evaluator's indicators depend only on the last
- * `requiredCandles` candles (see `StrategyEvaluator`). A slot reaches the
- * strategy only when its window holds at least that many candles.
+ * One long-lived evaluator decides like the live cycle's fresh one for two
+ * reasons. The live window is a suffix of this stream, because its filled
+ * candles carry the same previous close. And the evaluator's indicators
+ * depend only on the last `requiredCandles` candles (see
+ * `StrategyEvaluator`), while a slot reaches the strategy only when its
+ * window contains at least that many candles.
  *
  * @module
  */

@@ -99,7 +99,7 @@ export function runBacktest(options: BacktestOptions): BacktestRun {
   return context.record.finish(context.ledger.balances, candleCount);
 }
 
-/** What one slot's decision needs, kept across slots. */
+/** State that a slot's decision reads and updates, kept across slots. */
 interface SlotContext {
   options: BacktestOptions;
   evaluator: TrendEvaluator;

@@ -127,33 +127,33 @@ function returnRatios(curve: Float64Array, first: number, intervalMs: number) {
   };
 }
 
-/** Share of sells whose proceeds after fees exceed the cost, fees included, of what they sold. */
+/** Returns the share of sells whose proceeds after fees exceed the cost of what they sold. */
 function winRate(run: BacktestRun): number | null {
-  let held = 0;
+  let heldAmount = 0;
   let costBasis = 0;
   let sells = 0;
   let wins = 0;
   for (const fill of run.fills) {
     if (fill.side === "buy") {
-      held += fill.amount;
+      heldAmount += fill.amount;
       costBasis += fill.cost + fill.fee;
       continue;
     }
-    const share = held > 0 ? Math.min(1, fill.amount / held) : 0;
+    const share = heldAmount > 0 ? Math.min(1, fill.amount / heldAmount) : 0;
     const basis = costBasis * share;
     sells++;
     if (fill.cost - fill.fee > basis) wins++;
-    held -= fill.amount;
+    heldAmount -= fill.amount;
     costBasis -= basis;
-    if (held <= 0) {
-      held = 0;
+    if (heldAmount <= 0) {
+      heldAmount = 0;
       costBasis = 0;
     }
   }
   return sells === 0 ? null : wins / sells;
 }
 
-/** Aborted slots count as holding whatever the last marked slot held. */
+/** Returns the share of slots holding a position; an aborted slot keeps the last mark. */
 function exposure(run: BacktestRun, minAmount: number): number {
   let slotsHolding = 0;
   let isHolding = false;

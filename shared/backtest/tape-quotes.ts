@@ -11,7 +11,7 @@
  * module skips it there. Near a whole number it runs the tape's expression.
  * The last trade price is the tape's `lastPriceAt`, found with a cursor that
  * moves forward with the clock instead of a binary search per quote. A test
- * holds both equal on every slot of a real candle file.
+ * checks both are equal on every slot of a real candle file.
  *
  * @module
  */
@@ -25,7 +25,7 @@ const CUT_BOUND = 1e-11;
  * Returns a function equal to `new CandleTape(candles, intervalMs)
  * .quoteAt(nowMs, spreadBps, priceDecimals)` for candles sorted by open
  * time. It throws `RangeError` where the tape has no price yet, and the
- * tape throws `TapeError` there. A cycle never asks for that quote, because
+ * tape throws `TapeError` there. A cycle never requests that quote, because
  * it aborts STALE_DATA first.
  */
 export function createTapeQuotes(
