@@ -83,15 +83,9 @@ export class IncrementalCandleCheck {
     assertSeries(candles, intervalMs);
     this.#candles = candles;
     this.#options = options;
-    this.#badBefore = new Int32Array(candles.length + 1);
-    this.#badOpen = new Uint8Array(candles.length);
-    for (let index = 0; index < candles.length; index++) {
-      const candle = candles[index] as Candle;
-      const bad = isSurelyValid(candle) || findBadValue(candle) === null ? 0 : 1;
-      this.#badBefore[index + 1] = (this.#badBefore[index] as number) + bad;
-      const openOk = isPositivePrice(candle.open) || findBadValue(openingView(candle)) === null;
-      this.#badOpen[index] = openOk ? 0 : 1;
-    }
+    const { badBefore, badOpen } = markBadRows(candles);
+    this.#badBefore = badBefore;
+    this.#badOpen = badOpen;
   }
 
   /** Number of rows closed at the last checked slot; the newest closed row is at this - 1. */
@@ -160,6 +154,21 @@ export class IncrementalCandleCheck {
     while (position < end && (candles[position] as Candle).time < time) position++;
     return position;
   }
+}
+
+/** Marks the rows `findBadValue` rejects, as closed rows and as still-open ones. */
+function markBadRows(candles: readonly Candle[]) {
+  const badBefore = new Int32Array(candles.length + 1);
+  const badOpen = new Uint8Array(candles.length);
+  let count = 0;
+  for (let index = 0; index < candles.length; index++) {
+    const candle = candles[index] as Candle;
+    if (!isSurelyValid(candle) && findBadValue(candle) !== null) count++;
+    badBefore[index + 1] = count;
+    const openOk = isPositivePrice(candle.open) || findBadValue(openingView(candle)) === null;
+    badOpen[index] = openOk ? 0 : 1;
+  }
+  return { badBefore, badOpen };
 }
 
 function isPositivePrice(value: number): boolean {
