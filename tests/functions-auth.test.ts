@@ -44,9 +44,15 @@ describe("function authorization", () => {
   });
 
   it.each(CASES)("%s rejects %s with 401", async (name, _label, header) => {
-    const headers: Record<string, string> = { "content-type": "application/json", "x-forwarded-for": "198.51.100.4" };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "x-forwarded-for": "198.51.100.4",
+    };
     if (header !== null) headers.authorization = header;
-    const response = await stack.server.call(name, { headers, body: JSON.stringify({ reason: "x" }) });
+    const response = await stack.server.call(name, {
+      headers,
+      body: JSON.stringify({ reason: "x" }),
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe("Bearer");
     const row = await auditRow(stack, response);
@@ -66,7 +72,11 @@ describe("function authorization", () => {
 
   it("audits an authorized call", async () => {
     const response = await stack.server.call("ingest-logs", {
-      headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "text/plain", "user-agent": "pg_net/0.14" },
+      headers: {
+        authorization: `Bearer ${CRON_SECRET}`,
+        "content-type": "text/plain",
+        "user-agent": "pg_net/0.14",
+      },
       body: "2024-01-15 12:15:01,234 [INFO] CYCLE START cycle_id=X\n",
     });
     expect(response.status).toBe(200);
@@ -97,7 +107,9 @@ describe("function secret configuration", () => {
   it("rejects equal cron and revoke secrets", async () => {
     stack = await startFunctionsStack({ env: { TITAN_REVOKE_SECRET: CRON_SECRET } });
     for (const name of FUNCTIONS) {
-      const response = await stack.server.call(name, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
+      const response = await stack.server.call(name, {
+        headers: { authorization: `Bearer ${CRON_SECRET}` },
+      });
       const body = (await response.json()) as { error: string };
       expect(response.status).toBe(500);
       expect(body.error).toMatch(/TITAN_REVOKE_SECRET must differ from TITAN_CRON_SECRET/);
@@ -108,7 +120,9 @@ describe("function secret configuration", () => {
 
   it("fails closed without a cron secret", async () => {
     stack = await startFunctionsStack({ env: { TITAN_CRON_SECRET: "" } });
-    const response = await stack.server.call("run-cycle", { headers: { authorization: "Bearer " } });
+    const response = await stack.server.call("run-cycle", {
+      headers: { authorization: "Bearer " },
+    });
     const body = (await response.json()) as { error: string };
     expect(response.status).toBe(500);
     expect(body.error).toMatch(/TITAN_CRON_SECRET is not set/);
@@ -117,7 +131,9 @@ describe("function secret configuration", () => {
 
   it("rejects a secret shorter than 16 characters", async () => {
     stack = await startFunctionsStack({ env: { TITAN_REVOKE_SECRET: "short" } });
-    const response = await stack.server.call("revoke", { headers: { authorization: "Bearer short" } });
+    const response = await stack.server.call("revoke", {
+      headers: { authorization: "Bearer short" },
+    });
     const body = (await response.json()) as { error: string };
     expect(response.status).toBe(500);
     expect(body.error).toMatch(/TITAN_REVOKE_SECRET is 5 characters long, below the minimum of 16/);

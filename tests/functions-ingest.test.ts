@@ -1,10 +1,16 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLog } from "../shared/blackbox/parse.ts";
-import { bearer, CRON_SECRET, type FunctionsStack, startFunctionsStack } from "./helpers/functions-stack.ts";
+import {
+  bearer,
+  CRON_SECRET,
+  type FunctionsStack,
+  startFunctionsStack,
+} from "./helpers/functions-stack.ts";
 
 const MIB = 1024 * 1024;
-const GOOD_LINE = '2024-01-15 12:15:01,234 [INFO] CYCLE START cycle_id=BTCUSD-20240115T1215Z mode=PAPER';
+const GOOD_LINE =
+  "2024-01-15 12:15:01,234 [INFO] CYCLE START cycle_id=BTCUSD-20240115T1215Z mode=PAPER";
 
 let stack: FunctionsStack;
 beforeAll(async () => {
@@ -41,7 +47,13 @@ describe("ingest-logs round trip", () => {
     const { status, body } = await ingest(JSON.stringify({ path }), "application/json");
     const lines = text.trimEnd().split("\n").length;
     expect(status).toBe(200);
-    expect(body).toMatchObject({ source: path, lines, inserted: lines, already_present: 0, unparsed: 0 });
+    expect(body).toMatchObject({
+      source: path,
+      lines,
+      inserted: lines,
+      already_present: 0,
+      unparsed: 0,
+    });
   });
 
   it("stores one row per line", async () => {
@@ -77,7 +89,13 @@ describe("ingest-logs round trip", () => {
 
 describe("ingest-logs bad lines and limits", () => {
   it("keeps garbage lines marked", async () => {
-    const log = [GOOD_LINE, "garbage here", "2024-01-15 12:15:02,000 [LOUD] EQUITY value=1", GOOD_LINE, ""]
+    const log = [
+      GOOD_LINE,
+      "garbage here",
+      "2024-01-15 12:15:02,000 [LOUD] EQUITY value=1",
+      GOOD_LINE,
+      "",
+    ]
       .join("\n");
     const { status, body } = await ingest(log);
     expect(status).toBe(200);
@@ -102,7 +120,10 @@ describe("ingest-logs bad lines and limits", () => {
   });
 
   it("rejects an object over 1 MiB with 413", async () => {
-    stack.storage?.objects.set("blackbox/big/log.log", { body: "x".repeat(MIB + 1), contentType: "text/plain" });
+    stack.storage?.objects.set("blackbox/big/log.log", {
+      body: "x".repeat(MIB + 1),
+      contentType: "text/plain",
+    });
     const { status } = await ingest(JSON.stringify({ path: "big/log.log" }), "application/json");
     expect(status).toBe(413);
     expect(await eventsOf("big/log.log")).toHaveLength(0);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { slotStart } from "../shared/time/slots.ts";
-import { startSimulator, type Simulator } from "../simulator/server.ts";
+import { type Simulator, startSimulator } from "../simulator/server.ts";
 import { createTestDatabase } from "./helpers/database.ts";
 import { type FunctionsServer, startFunctionsServer } from "./helpers/functions-server.ts";
 import { bearer, CRON_SECRET, REVOKE_SECRET, trendCandles } from "./helpers/functions-stack.ts";
@@ -37,13 +37,18 @@ describe("deployed function entry", () => {
     const response = await entry.call("run-cycle", { headers: bearer(CRON_SECRET) });
     const body = (await response.json()) as { invocation_id: string; error: string };
     expect(response.status).toBe(500);
-    expect(body.error).toMatch(/^The function cannot start: No database configured: set DATABASE_URL/);
+    expect(body.error).toMatch(
+      /^The function cannot start: No database configured: set DATABASE_URL/,
+    );
     expect(response.headers.get("x-titan-invocation-id")).toBe(body.invocation_id);
   });
 
   it("halts through revoke", async () => {
     const entry = await serve("revoke", { DATABASE_URL: await createTestDatabase() });
-    const response = await entry.call("revoke", { headers: bearer(REVOKE_SECRET), body: '{"reason":"drill"}' });
+    const response = await entry.call("revoke", {
+      headers: bearer(REVOKE_SECRET),
+      body: '{"reason":"drill"}',
+    });
     const body = (await response.json()) as { action: string };
     expect(response.status).toBe(200);
     expect(body.action).toBe("halted");
@@ -52,10 +57,19 @@ describe("deployed function entry", () => {
   it("runs a cycle on the system clock", async () => {
     const now = Date.now();
     const slot = slotStart(now);
-    sim = await startSimulator({ candles: trendCandles(10, slot + 15 * 60_000), clock: now, clockMode: "running" });
-    const entry = await serve("run-cycle", { DATABASE_URL: await createTestDatabase(), KRAKEN_API_URL: sim.url });
+    sim = await startSimulator({
+      candles: trendCandles(10, slot + 15 * 60_000),
+      clock: now,
+      clockMode: "running",
+    });
+    const entry = await serve("run-cycle", {
+      DATABASE_URL: await createTestDatabase(),
+      KRAKEN_API_URL: sim.url,
+    });
     const response = await entry.call("run-cycle", { headers: bearer(CRON_SECRET) });
-    const body = (await response.json()) as { results: Array<{ cycle_id: string; outcome: string }> };
+    const body = (await response.json()) as {
+      results: Array<{ cycle_id: string; outcome: string }>;
+    };
     expect(response.status).toBe(200);
     expect(body.results[0]?.cycle_id).toMatch(/^BTCUSD-\d{8}T\d{4}Z$/);
     expect(body.results[0]?.outcome).not.toBe("crashed");

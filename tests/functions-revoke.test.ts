@@ -27,7 +27,10 @@ async function revoke(s: FunctionsStack, body: unknown, headers: Record<string, 
 }
 
 async function runCycle(s: FunctionsStack, market = "BTC/USD") {
-  const response = await s.server.call("run-cycle", { headers: bearer(CRON_SECRET), body: JSON.stringify({ market }) });
+  const response = await s.server.call("run-cycle", {
+    headers: bearer(CRON_SECRET),
+    body: JSON.stringify({ market }),
+  });
   const body = (await response.json()) as Body;
   return { status: response.status, result: body.results?.[0] ?? {} };
 }
@@ -55,7 +58,12 @@ describe("revoke halt", () => {
     expect(state?.halt_reason).toBe("breach drill");
     expect(state?.halted_by).toBe("alice from 192.0.2.10 (user agent curl/8.5)");
     const events = await stack.sql`select action, mode, actor, reason from kill_switch_events`;
-    expect(events).toEqual([{ action: "halted", mode: "halt", actor: state?.halted_by, reason: "breach drill" }]);
+    expect(events).toEqual([{
+      action: "halted",
+      mode: "halt",
+      actor: state?.halted_by,
+      reason: "breach drill",
+    }]);
   });
 
   it("deletes both Kraken secrets through the API", async () => {
@@ -89,7 +97,9 @@ describe("revoke halt", () => {
     const { status, body } = await revoke(stack, { reason: "second" });
     expect(status).toBe(200);
     expect(body.action).toBe("already_halted");
-    expect(String(body.message)).toMatch(/^Already halted in halt mode since .*: first\. Nothing changed/);
+    expect(String(body.message)).toMatch(
+      /^Already halted in halt mode since .*: first\. Nothing changed/,
+    );
     const after = await systemState(stack);
     expect(after?.halt_reason).toBe("first");
     expect(after?.halted_at).toEqual(before?.halted_at);
@@ -101,7 +111,9 @@ describe("revoke halt", () => {
     stack = await startFunctionsStack({ candles, env: { TITAN_MARKETS: "BTC/USD,ETH/USD" } });
     await revoke(stack, { reason: "drill" });
     expect((await runCycle(stack, "BTC/USD")).result.reason).toBe("KILL_SWITCH");
-    await expect(stack.sql`select * from titan_rearm('bob', ' ')`).rejects.toThrow(/p_reason.*required/);
+    await expect(stack.sql`select * from titan_rearm('bob', ' ')`).rejects.toThrow(
+      /p_reason.*required/,
+    );
     const [rearm] = await stack.sql`select * from titan_rearm('bob', 'keys rotated')`;
     expect(rearm?.was_halted).toBe(true);
     expect((await systemState(stack))?.halted).toBe(false);
@@ -117,7 +129,9 @@ describe("revoke halt", () => {
     expect(status).toBe(200);
     expect(secrets.status).toBe("not_configured");
     expect(String(secrets.message)).toMatch(/not deleted because SUPABASE_ACCESS_TOKEN .* not set/);
-    expect(String(secrets.message)).toMatch(/supabase secrets unset KRAKEN_API_KEY KRAKEN_API_SECRET/);
+    expect(String(secrets.message)).toMatch(
+      /supabase secrets unset KRAKEN_API_KEY KRAKEN_API_SECRET/,
+    );
   });
 
   it("answers 502 when the API call fails", async () => {
@@ -156,7 +170,8 @@ describe("revoke modes", () => {
     const { result } = await runCycle(stack);
     expect(result.decision).toBe("BUY");
     expect(result.outcome).toBe("skipped");
-    const [row] = await stack.sql`select ai_audit_payload -> 'verdict' -> 'order_outcome' ->> 'reason' as reason
+    const [row] = await stack
+      .sql`select ai_audit_payload -> 'verdict' -> 'order_outcome' ->> 'reason' as reason
       from execution_logs`;
     expect(row?.reason).toBe("ENTRIES_STOPPED");
   });

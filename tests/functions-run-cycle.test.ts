@@ -19,7 +19,10 @@ interface CycleBody {
 }
 
 async function post(stack: FunctionsStack, body?: string, headers: Record<string, string> = {}) {
-  const response = await stack.server.call("run-cycle", { headers: { ...bearer(CRON_SECRET), ...headers }, body });
+  const response = await stack.server.call("run-cycle", {
+    headers: { ...bearer(CRON_SECRET), ...headers },
+    body,
+  });
   return { response, body: (await response.json()) as CycleBody };
 }
 
@@ -32,7 +35,9 @@ async function closedPort(): Promise<number> {
   return typeof address === "object" && address !== null ? address.port : 0;
 }
 
-if (!HAVE_DATA) it.skip(`recorded candles: ${NO_DATA_MESSAGE}; synthetic candles are used`, () => {});
+if (!HAVE_DATA) {
+  it.skip(`recorded candles: ${NO_DATA_MESSAGE}; synthetic candles are used`, () => {});
+}
 
 describe("run-cycle one cycle", () => {
   let stack: FunctionsStack;
@@ -44,7 +49,9 @@ describe("run-cycle one cycle", () => {
   });
 
   it("answers 200 with the cycle's outcome", async () => {
-    const { response, body } = await post(stack, undefined, { "x-forwarded-for": "203.0.113.7, 10.0.0.2" });
+    const { response, body } = await post(stack, undefined, {
+      "x-forwarded-for": "203.0.113.7, 10.0.0.2",
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-titan-invocation-id")).toBe(body.invocation_id);
     expect(body.mode).toBe("PAPER");
@@ -59,7 +66,8 @@ describe("run-cycle one cycle", () => {
 
   it("records the invocation on the cycle row", async () => {
     const [row] = await stack.sql`select invocation_id, invoked_by, status from execution_logs`;
-    const [audit] = await stack.sql`select invocation_id from function_invocations where http_status = 200`;
+    const [audit] = await stack
+      .sql`select invocation_id from function_invocations where http_status = 200`;
     expect(row?.invocation_id).toBe(audit?.invocation_id);
     expect(row?.invoked_by).toBe("203.0.113.7");
   });
@@ -82,10 +90,26 @@ describe("run-cycle one cycle", () => {
 
   it.each([
     ["bad JSON", "{", /not JSON/],
-    ["an unknown key", JSON.stringify({ slot: "2023-06-01T12:00:00Z" }), /body: unknown field "slot"/],
-    ["an unknown market", JSON.stringify({ market: "DOGE/USD" }), /body\.market: unknown market "DOGE\/USD"/],
-    ["an unknown market in a list", JSON.stringify({ markets: ["BTC/USD", "ETH/EUR"] }), /body\.markets\[1\]/],
-    ["both market and markets", JSON.stringify({ market: "BTC/USD", markets: ["BTC/USD"] }), /not both/],
+    [
+      "an unknown key",
+      JSON.stringify({ slot: "2023-06-01T12:00:00Z" }),
+      /body: unknown field "slot"/,
+    ],
+    [
+      "an unknown market",
+      JSON.stringify({ market: "DOGE/USD" }),
+      /body\.market: unknown market "DOGE\/USD"/,
+    ],
+    [
+      "an unknown market in a list",
+      JSON.stringify({ markets: ["BTC/USD", "ETH/EUR"] }),
+      /body\.markets\[1\]/,
+    ],
+    [
+      "both market and markets",
+      JSON.stringify({ market: "BTC/USD", markets: ["BTC/USD"] }),
+      /not both/,
+    ],
     ["markets not a list", JSON.stringify({ markets: "BTC/USD" }), /body\.markets: /],
     ["a market listed twice", JSON.stringify({ markets: ["BTC/USD", "BTC/USD"] }), /listed twice/],
   ])("rejects %s with 400", async (_case, text, message) => {
@@ -95,7 +119,10 @@ describe("run-cycle one cycle", () => {
   });
 
   it("rejects GET with 405 and Allow", async () => {
-    const response = await stack.server.call("run-cycle", { method: "GET", headers: bearer(CRON_SECRET) });
+    const response = await stack.server.call("run-cycle", {
+      method: "GET",
+      headers: bearer(CRON_SECRET),
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
   });
@@ -151,7 +178,9 @@ describe("run-cycle failures", () => {
 
   it("answers 503 without a stack when the database refuses", async () => {
     const port = await closedPort();
-    stack = await startFunctionsStack({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/none` });
+    stack = await startFunctionsStack({
+      databaseUrl: `postgres://postgres@127.0.0.1:${port}/none`,
+    });
     const { response, body } = await post(stack);
     expect(response.status).toBe(503);
     expect(body.error).toMatch(/database is unavailable/);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "../simulator/server.ts";
+import { type Simulator, startSimulator } from "../simulator/server.ts";
 import { CRON_SECRET, REVOKE_SECRET, SLOT, trendCandles } from "./helpers/functions-stack.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..");
@@ -48,7 +48,10 @@ describe("npm run serve", () => {
       };
       launcher.stdout?.on("data", collect);
       launcher.stderr?.on("data", collect);
-      launcher.once("exit", (code) => reject(new Error(`serve exited with ${code}:\n${output.join("\n")}`)));
+      launcher.once(
+        "exit",
+        (code) => reject(new Error(`serve exited with ${code}:\n${output.join("\n")}`)),
+      );
     });
   }, 120_000);
 
@@ -63,7 +66,11 @@ describe("npm run serve", () => {
   });
 
   it("prints its help", () => {
-    const result = spawnSync(TSX, ["scripts/serve.ts", "--help"], { cwd: REPO_ROOT, env: BASE_ENV, encoding: "utf8" });
+    const result = spawnSync(TSX, ["scripts/serve.ts", "--help"], {
+      cwd: REPO_ROOT,
+      env: BASE_ENV,
+      encoding: "utf8",
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: npm run serve/);
     expect(result.stdout).toMatch(/--env-file FILE/);
@@ -71,7 +78,9 @@ describe("npm run serve", () => {
 
   it("listens on loopback and names its stores", () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(output.join("\n")).toContain(`records: embedded database in ${home}/db; blackbox: files under ${home}/blackbox`);
+    expect(output.join("\n")).toContain(
+      `records: embedded database in ${home}/db; blackbox: files under ${home}/blackbox`,
+    );
   });
 
   it("runs a cycle on the embedded database", async () => {

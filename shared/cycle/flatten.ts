@@ -47,13 +47,16 @@ export function flattenCycleId(market: string, slot: number, invocationId: strin
  * when a rule stops the sale (a dust position), `crashed` when the sale failed
  * after its row was claimed (the row is finished as crashed). Throws when the
  * exchange or the journal fails before the claim, leaving nothing written.
+ *
+ * NOTE: a cycle that passed its kill switch check before the halt can still
+ * buy after this sale; the next call finds that position and sells it.
  */
 export async function flattenPaperPosition(
   deps: CycleDeps,
   market: string,
   reason: string,
 ): Promise<FlattenOutcome> {
-  const { config, exchange, journal, clock } = deps;
+  const { config, exchange, journal } = deps;
   const info = await exchange.fetchMarket(market);
   const quote = await exchange.fetchQuote(market);
   const balances = await journal.readPaperBalances(config.paper.startBalances);
@@ -78,10 +81,18 @@ export async function flattenPaperPosition(
     };
   }
 
-  const now = clock.now();
+  const state = await claimFlatten(deps, market);
+  if (!(state instanceof CycleState)) return state;
+  return await runSale(deps, state, reason, { info, quote, balances, order: sizing.order });
+}
+
+/** Claims the flatten's row; returns its state, or `skipped` when the id was already used. */
+async function claimFlatten(deps: CycleDeps, market: string): Promise<CycleState | FlattenOutcome> {
+  const { config } = deps;
+  const now = deps.clock.now();
   const slot = slotStart(now, config.cycle.intervalMs);
   const id = flattenCycleId(market, slot, deps.invocationId);
-  const claim = await journal.claimCycle({
+  const claim = await deps.journal.claimCycle({
     cycleId: id,
     market,
     slot,
@@ -94,44 +105,45 @@ export async function flattenPaperPosition(
     const message = `Flatten ${id} already ran (status ${claim.existingStatus ?? "unknown"}).`;
     return { market, status: "skipped", cycleId: id, reason: "ALREADY_RAN", message };
   }
+  const { intervalMs } = config.cycle;
+  return new CycleState(id, market, slot, config.mode, deps.invocationId, now, intervalMs);
+}
 
-  const started = clock.monotonic();
-  const state = new CycleState(
-    id,
-    market,
-    slot,
-    config.mode,
-    deps.invocationId,
-    now,
-    config.cycle.intervalMs,
-  );
-  const log = new BlackboxRecorder(() => clock.now(), deps.secrets ?? []);
+/** Sells on a claimed row, then finishes the row and uploads the blackbox whatever happened. */
+async function runSale(
+  deps: CycleDeps,
+  state: CycleState,
+  reason: string,
+  input: SaleInput,
+): Promise<FlattenOutcome> {
+  const { market, cycleId: id } = state;
+  const started = deps.clock.monotonic();
+  const log = new BlackboxRecorder(() => deps.clock.now(), deps.secrets ?? []);
   log.warning("FLATTEN START", {
     cycle_id: id,
     market,
-    mode: config.mode,
+    mode: state.mode,
     reason: log.scrubText(reason),
   });
   state.verdict = {
     decision: "SELL",
     reason: `Kill switch flatten: ${log.scrubText(reason)}`,
     signals: {},
-    order_request: sizing.order,
+    order_request: input.order,
     order_outcome: { status: "none", reason: null, fill: null, client_order_id: null },
   };
 
   let sale: PaperFillValues | OrderSkip | null = null;
   try {
-    sale = await sell(deps, state, log, { info, quote, balances, order: sizing.order });
+    sale = await sell(deps, state, log, input);
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    state.crash = {
-      message: log.scrubText(err.message),
-      stack: err.stack ? log.scrubText(err.stack) : null,
-    };
-    log.error("CRASH", { error: state.crash.message, stack: state.crash.stack });
+    const stack = err.stack ? log.scrubText(err.stack) : null;
+    state.crash = { message: log.scrubText(err.message), stack };
+    log.error("CRASH", { error: state.crash.message, stack });
   }
   const blackboxError = await finishFlatten(deps, state, log, started);
+
   if (sale === null) {
     return { market, status: "crashed", cycleId: id, message: state.crash?.message ?? "" };
   }
@@ -188,18 +200,7 @@ async function sell(
     fill: result.fill,
     client_order_id: state.cycleId,
   });
-  const cash = freeBalance(after, info.quote);
-  const position = freeBalance(after, info.base);
-  state.financials = {
-    quote_currency: info.quote,
-    base_currency: info.base,
-    cash,
-    position,
-    price: quote.bid,
-    equity: cash + position * quote.bid,
-    equity_change: null,
-    fees_paid: result.fill.fee,
-  };
+  state.financials = financialsAfter(info, quote, after, result.fill.fee);
   log.info("SELL", {
     amount: result.fill.amount,
     price: result.fill.price,
@@ -208,6 +209,22 @@ async function sell(
     client_order_id: state.cycleId,
   });
   return result.fill;
+}
+
+/** The portfolio after the sale, marked at the bid. */
+function financialsAfter(info: MarketInfo, quote: Quote, after: Balances, fee: number) {
+  const cash = freeBalance(after, info.quote);
+  const position = freeBalance(after, info.base);
+  return {
+    quote_currency: info.quote,
+    base_currency: info.base,
+    cash,
+    position,
+    price: quote.bid,
+    equity: cash + position * quote.bid,
+    equity_change: null,
+    fees_paid: fee,
+  };
 }
 
 type OrderOutcome = NonNullable<CycleState["verdict"]>["order_outcome"];

@@ -43,9 +43,14 @@ export async function startManagementDouble(token: string): Promise<ManagementDo
       if (authorization !== `Bearer ${token}`) [status, body] = [401, { message: "Unauthorized" }];
       else if (request.method !== "DELETE" || !/^\/v1\/projects\/[^/]+\/secrets$/.test(path)) {
         [status, body] = [404, { message: "Cannot find route" }];
-      } else if (double.failWith !== null) [status, body] = [double.failWith, { message: "injected failure" }];
+      } else if (double.failWith !== null) {
+        [status, body] = [double.failWith, { message: "injected failure" }];
+      }
       const payload = JSON.stringify(body);
-      response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(payload),
+      });
       response.end(payload);
     });
   });

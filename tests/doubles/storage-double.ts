@@ -102,36 +102,60 @@ function handle(
   if (header(request, "authorization") !== `Bearer ${options.key}`) {
     return storageError(403, "403", "Unauthorized", "invalid or missing Authorization header");
   }
-  const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
-  if (!path.startsWith(OBJECT_PREFIX)) return storageError(404, "404", "not_found", "Route not found");
-  let rest = path.slice(OBJECT_PREFIX.length);
-  if (request.method === "GET" && rest.startsWith("authenticated/")) rest = rest.slice("authenticated/".length);
-  const slash = rest.indexOf("/");
-  const bucket = rest.slice(0, slash);
-  const key = rest.slice(slash + 1);
-  if (slash <= 0 || key === "") return storageError(400, "400", "InvalidKey", "missing object name");
-  if (!buckets.has(bucket)) return storageError(404, "404", "Bucket not found", "Bucket not found");
-
-  const id = `${bucket}/${key}`;
+  const target = objectOf(request);
+  if ("status" in target) return target;
+  if (!buckets.has(target.bucket)) {
+    return storageError(404, "404", "Bucket not found", "Bucket not found");
+  }
+  const id = `${target.bucket}/${target.key}`;
   if (request.method === "GET") {
     const stored = double.objects.get(id);
     if (!stored) return storageError(404, "404", "not_found", "Object not found");
     return { status: 200, contentType: stored.contentType, body: stored.body };
   }
   if (request.method === "POST" || request.method === "PUT") {
-    if (double.failUploadsWith !== null) {
-      const status = double.failUploadsWith;
-      return storageError(status, String(status), "internal", "injected upload failure");
-    }
-    const exists = double.objects.has(id);
-    if (request.method === "POST" && exists && header(request, "x-upsert") !== "true") {
-      return storageError(options.duplicateStatus ?? 409, "409", "Duplicate", "The resource already exists");
-    }
-    const contentType = header(request, "content-type") ?? "application/octet-stream";
-    double.objects.set(id, { body, contentType });
-    return json(200, { Key: id, Id: randomUUID() });
+    return upload(double, options, request, id, body);
   }
   return storageError(405, "405", "MethodNotAllowed", `method ${request.method} not allowed`);
+}
+
+/** The bucket and object name of an object route, or the error reply. */
+function objectOf(request: IncomingMessage): { bucket: string; key: string } | Reply {
+  const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
+  if (!path.startsWith(OBJECT_PREFIX)) {
+    return storageError(404, "404", "not_found", "Route not found");
+  }
+  let rest = path.slice(OBJECT_PREFIX.length);
+  if (request.method === "GET" && rest.startsWith("authenticated/")) {
+    rest = rest.slice("authenticated/".length);
+  }
+  const slash = rest.indexOf("/");
+  const key = rest.slice(slash + 1);
+  if (slash <= 0 || key === "") {
+    return storageError(400, "400", "InvalidKey", "missing object name");
+  }
+  return { bucket: rest.slice(0, slash), key };
+}
+
+function upload(
+  double: StorageDouble,
+  options: StorageDoubleOptions,
+  request: IncomingMessage,
+  id: string,
+  body: string,
+): Reply {
+  if (double.failUploadsWith !== null) {
+    const status = double.failUploadsWith;
+    return storageError(status, String(status), "internal", "injected upload failure");
+  }
+  const exists = double.objects.has(id);
+  if (request.method === "POST" && exists && header(request, "x-upsert") !== "true") {
+    const status = options.duplicateStatus ?? 409;
+    return storageError(status, "409", "Duplicate", "The resource already exists");
+  }
+  const contentType = header(request, "content-type") ?? "application/octet-stream";
+  double.objects.set(id, { body, contentType });
+  return json(200, { Key: id, Id: randomUUID() });
 }
 
 function storageError(status: number, statusCode: string, error: string, message: string): Reply {

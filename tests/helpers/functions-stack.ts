@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import type { Candle } from "../../shared/market/types.ts";
-import { startSimulator, type Simulator } from "../../simulator/server.ts";
+import { type Simulator, startSimulator } from "../../simulator/server.ts";
 import { type ManagementDouble, startManagementDouble } from "../doubles/management-api-double.ts";
-import { type StorageDouble, startStorageDouble } from "../doubles/storage-double.ts";
+import { startStorageDouble, type StorageDouble } from "../doubles/storage-double.ts";
 import { HAVE_DATA, INTERVAL, loadRealCandles, syntheticCandles } from "./candles.ts";
 import { createTestDatabase } from "./database.ts";
 import { type FunctionsServer, startFunctionsServer } from "./functions-server.ts";
@@ -75,7 +75,11 @@ export interface FunctionsStack {
 /** 300 synthetic candles whose last one opens at SLOT; `step` > 0 is an uptrend. */
 export function trendCandles(step: number, slot = SLOT): Candle[] {
   const count = 300;
-  return syntheticCandles({ start: slot - (count - 1) * INTERVAL, count, price: (i) => 42000 + i * step });
+  return syntheticCandles({
+    start: slot - (count - 1) * INTERVAL,
+    count,
+    price: (i) => 42000 + i * step,
+  });
 }
 
 /** Starts a stack; close it in `afterEach` or `afterAll`. */
@@ -85,7 +89,9 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
   const databaseUrl = await createTestDatabase();
   const sim = await startSimulator({ candles, clock: clockStart, clockMode: "running" });
   const storage = options.storage === false ? null : await startStorageDouble({ key: STORAGE_KEY });
-  const management = options.management === false ? null : await startManagementDouble(ACCESS_TOKEN);
+  const management = options.management === false
+    ? null
+    : await startManagementDouble(ACCESS_TOKEN);
   const home = mkdtempSync(join(tmpdir(), "titan-functions-"));
   const env: Record<string, string> = {
     ...TEST_ENV,
@@ -94,10 +100,7 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
     DATABASE_URL: options.databaseUrl ?? databaseUrl,
     KRAKEN_API_URL: sim.url,
     TITAN_DEV_CLOCK_START: new Date(clockStart).toISOString(),
-    ...(storage ? { SUPABASE_URL: storage.url, SUPABASE_SECRET_KEYS: JSON.stringify({ default: STORAGE_KEY }) } : {}),
-    ...(management
-      ? { SUPABASE_ACCESS_TOKEN: ACCESS_TOKEN, SUPABASE_PROJECT_REF: PROJECT_REF, SUPABASE_MANAGEMENT_API_URL: management.url }
-      : {}),
+    ...doubleEnv(storage, management),
     ...options.env,
   };
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
@@ -119,10 +122,30 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
     env,
     close: async () => {
       await server.close();
-      await Promise.all([sim.close(), storage?.close(), management?.close(), sql.end({ timeout: 5 })]);
+      await Promise.all([
+        sim.close(),
+        storage?.close(),
+        management?.close(),
+        sql.end({ timeout: 5 }),
+      ]);
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** The variables that point the functions at the doubles that are running. */
+function doubleEnv(storage: StorageDouble | null, management: ManagementDouble | null) {
+  const env: Record<string, string> = {};
+  if (storage) {
+    env.SUPABASE_URL = storage.url;
+    env.SUPABASE_SECRET_KEYS = JSON.stringify({ default: STORAGE_KEY });
+  }
+  if (management) {
+    env.SUPABASE_ACCESS_TOKEN = ACCESS_TOKEN;
+    env.SUPABASE_PROJECT_REF = PROJECT_REF;
+    env.SUPABASE_MANAGEMENT_API_URL = management.url;
+  }
+  return env;
 }
 
 /** Headers with `Authorization: Bearer <secret>` and a JSON content type. */

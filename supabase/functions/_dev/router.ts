@@ -65,7 +65,9 @@ async function main(): Promise<void> {
     "ingest-logs": ingestLogsHandler(runtime),
   };
 
-  for (const line of setupLines(runtime, Object.keys(handlers) as FunctionName[])) console.error(line);
+  for (const line of setupLines(runtime, Object.keys(handlers) as FunctionName[])) {
+    console.error(line);
+  }
 
   const server = Deno.serve({
     hostname: values.host,
@@ -88,8 +90,12 @@ async function main(): Promise<void> {
 function setupLines(runtime: Runtime, names: readonly FunctionName[]): string[] {
   const { settings } = runtime;
   const home = resolve(settings.home);
-  const database = settings.databaseUrl === null ? `embedded database in ${home}/db` : "DATABASE_URL";
-  const blackbox = settings.storage === null ? `files under ${home}/blackbox` : `Storage at ${settings.storage.url}`;
+  const database = settings.databaseUrl === null
+    ? `embedded database in ${home}/db`
+    : "DATABASE_URL";
+  const blackbox = settings.storage === null
+    ? `files under ${home}/blackbox`
+    : `Storage at ${settings.storage.url}`;
   const lines = [`records: ${database}; blackbox: ${blackbox}`];
   for (const problem of settings.problems) {
     lines.push(`warning: every function answers 500 until this is fixed: ${problem}`);
@@ -97,7 +103,9 @@ function setupLines(runtime: Runtime, names: readonly FunctionName[]): string[] 
   if (settings.problems.length > 0) return lines;
   for (const name of names) {
     const secret = secretFor(settings, name);
-    if ("problem" in secret) lines.push(`warning: ${name} answers 500 until this is fixed: ${secret.problem}`);
+    if ("problem" in secret) {
+      lines.push(`warning: ${name} answers 500 until this is fixed: ${secret.problem}`);
+    }
   }
   return lines;
 }
@@ -107,12 +115,14 @@ async function route(handlers: Record<string, Handler>, request: Request): Promi
   const { pathname } = new URL(request.url);
   const name = pathname.startsWith(PREFIX) ? pathname.slice(PREFIX.length).replace(/\/+$/, "") : "";
   const handler = handlers[name];
-  const response = handler
-    ? await handler(request)
-    : Response.json(
-      { error: `No function at ${pathname}; use ${Object.keys(handlers).map((n) => PREFIX + n).join(", ")}.` },
-      { status: 404 },
-    );
+  const response = handler ? await handler(request) : Response.json(
+    {
+      error: `No function at ${pathname}; use ${
+        Object.keys(handlers).map((n) => PREFIX + n).join(", ")
+      }.`,
+    },
+    { status: 404 },
+  );
   const id = response.headers.get("x-titan-invocation-id") ?? "-";
   const ms = Math.round(performance.now() - started);
   console.log(`${request.method} ${pathname} ${response.status} ${ms} ms invocation ${id}`);
@@ -120,6 +130,8 @@ async function route(handlers: Record<string, Handler>, request: Request): Promi
 }
 
 main().catch((error) => {
-  console.error(`Starting the dev router failed: ${error instanceof Error ? error.message : error}`);
+  console.error(
+    `Starting the dev router failed: ${error instanceof Error ? error.message : error}`,
+  );
   Deno.exit(1);
 });

@@ -50,7 +50,8 @@ function tooLarge(size: number, maxBytes: number, atLeast = false): BodyText {
     ok: false,
     reply: errorReply(
       413,
-      `Request body too large: ${amount} bytes, the limit is ${maxBytes} bytes. Send a smaller body.`,
+      `Request body too large: ${amount} bytes, the limit is ${maxBytes} bytes. ` +
+        "Send a smaller body.",
     ),
   };
 }
@@ -62,7 +63,11 @@ export type ParsedBody<T> = { ok: true; value: T } | { ok: false; reply: Reply }
  * `emptyAsObject` is true. Bad JSON and schema failures are 400 replies whose
  * message names the field.
  */
-export function parseJsonBody<T>(text: string, schema: z.ZodType<T>, emptyAsObject: boolean): ParsedBody<T> {
+export function parseJsonBody<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  emptyAsObject: boolean,
+): ParsedBody<T> {
   let raw: unknown;
   if (text.trim() === "" && emptyAsObject) {
     raw = {};
@@ -76,7 +81,10 @@ export function parseJsonBody<T>(text: string, schema: z.ZodType<T>, emptyAsObje
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, reply: errorReply(400, `Invalid request body: ${describeIssues(parsed.error)}`) };
+  return {
+    ok: false,
+    reply: errorReply(400, `Invalid request body: ${describeIssues(parsed.error)}`),
+  };
 }
 
 /** Formats zod issues as `field: problem` sentences, naming unknown keys. */

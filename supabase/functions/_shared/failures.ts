@@ -41,7 +41,8 @@ export function failureReply(error: unknown, scrub: (text: string) => string): R
   if (isDatabaseUnavailable(error)) {
     return errorReply(
       503,
-      `The database is unavailable: ${message}. Check DATABASE_URL and the database status, then retry.`,
+      `The database is unavailable: ${message}. Check DATABASE_URL and the database ` +
+        "status, then retry.",
     );
   }
   return errorReply(500, `Internal error: ${message}`);

@@ -31,12 +31,18 @@ export function createFileStore(root: string): BlackboxStore {
         size = (await stat(target)).size;
       } catch (error) {
         if ((error as { code?: string }).code === "ENOENT") {
-          throw new BlackboxReadError("not_found", `Blackbox file ${path} not found under ${root}.`);
+          throw new BlackboxReadError(
+            "not_found",
+            `Blackbox file ${path} not found under ${root}.`,
+          );
         }
         throw error;
       }
       if (size > maxBytes) {
-        throw new BlackboxReadError("too_large", `Blackbox file ${path} has ${size} bytes, over the limit of ${maxBytes} bytes.`);
+        throw new BlackboxReadError(
+          "too_large",
+          `Blackbox file ${path} has ${size} bytes, over the limit of ${maxBytes} bytes.`,
+        );
       }
       return await readFile(target, "utf8");
     },

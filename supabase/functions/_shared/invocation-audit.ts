@@ -20,7 +20,12 @@ export interface InvocationStart {
 
 export interface InvocationAudit {
   begin(start: InvocationStart): Promise<void>;
-  finish(invocationId: string, httpStatus: number, reason: string, finishedAt: number): Promise<void>;
+  finish(
+    invocationId: string,
+    httpStatus: number,
+    reason: string,
+    finishedAt: number,
+  ): Promise<void>;
 }
 
 /** Creates the audit over a SQL client. */
@@ -46,7 +51,12 @@ export function createInvocationAudit(sql: SqlClient): InvocationAudit {
         `update public.function_invocations
          set http_status = $2, reason = $3, finished_at = $4::timestamptz
          where invocation_id = $1`,
-        [invocationId, httpStatus, reason.slice(0, MAX_REASON_CHARS), new Date(finishedAt).toISOString()],
+        [
+          invocationId,
+          httpStatus,
+          reason.slice(0, MAX_REASON_CHARS),
+          new Date(finishedAt).toISOString(),
+        ],
       );
     },
   };

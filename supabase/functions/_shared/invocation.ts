@@ -26,7 +26,7 @@ export interface InvocationDeps {
   newId: () => string;
   /** Removes secret values from text. */
   scrub: (text: string) => string;
-  /** Receives the errors the function handles without failing the call, such as a failed audit write. */
+  /** Receives errors handled without failing the call, such as a failed audit write. */
   logError: (message: string) => void;
 }
 
@@ -65,8 +65,11 @@ export async function serveInvocation(
     }));
 
   const reply = await replyTo(deps, request, auth, () => work(context), context.invocationId);
-  await auditSafely(deps, () =>
-    deps.audit?.finish(context.invocationId, reply.status, deps.scrub(reply.reason), deps.now()));
+  await auditSafely(
+    deps,
+    () =>
+      deps.audit?.finish(context.invocationId, reply.status, deps.scrub(reply.reason), deps.now()),
+  );
   return toResponse(reply, context.invocationId);
 }
 
@@ -85,7 +88,9 @@ async function replyTo(
   if (request.method !== "POST") {
     return errorReply(405, `Method ${request.method} is not allowed; use POST.`, { allow: "POST" });
   }
-  if ("problem" in deps.secret) return errorReply(500, `Invalid configuration: ${deps.secret.problem}`);
+  if ("problem" in deps.secret) {
+    return errorReply(500, `Invalid configuration: ${deps.secret.problem}`);
+  }
   if (!auth.authorized) {
     return errorReply(401, `Unauthorized: ${auth.reason}. Send Authorization: Bearer <secret>.`, {
       "www-authenticate": "Bearer",
@@ -101,7 +106,10 @@ async function replyTo(
 }
 
 /** Runs an audit write; a failure is logged and never changes the answer. */
-async function auditSafely(deps: InvocationDeps, write: () => Promise<void> | undefined): Promise<void> {
+async function auditSafely(
+  deps: InvocationDeps,
+  write: () => Promise<void> | undefined,
+): Promise<void> {
   try {
     await write();
   } catch (error) {

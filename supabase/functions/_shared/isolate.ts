@@ -21,17 +21,27 @@ export function isolateHandler(build: (runtime: Runtime) => Handler): Handler {
   let handler: Handler | null = null;
   return async (request) => {
     try {
-      runtime ??= createRuntime({
-        env: Deno.env.toObject(),
-        memoryUsage: () => Deno.memoryUsage(),
-      });
+      runtime ??= createRuntime({ env: Deno.env.toObject(), ...memoryProbe() });
       handler ??= build(await runtime);
     } catch (error) {
       runtime = null;
       const message = error instanceof Error ? error.message : String(error);
       console.error(`Starting the function failed: ${message}`);
-      return toResponse(errorReply(500, `The function cannot start: ${message}`), crypto.randomUUID());
+      return toResponse(
+        errorReply(500, `The function cannot start: ${message}`),
+        crypto.randomUUID(),
+      );
     }
     return await handler(request);
   };
+}
+
+/** Deno.memoryUsage when this runtime provides it; the audit records null otherwise. */
+function memoryProbe(): { memoryUsage?: () => { rss: number; heapUsed: number } } {
+  try {
+    Deno.memoryUsage();
+    return { memoryUsage: () => Deno.memoryUsage() };
+  } catch {
+    return {};
+  }
 }

@@ -18,7 +18,11 @@ export interface Reply {
 }
 
 /** Builds an error reply whose body is `{ "error": message }`. */
-export function errorReply(status: number, message: string, headers?: Record<string, string>): Reply {
+export function errorReply(
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+): Reply {
   return { status, body: { error: message }, reason: message, ...(headers ? { headers } : {}) };
 }
 

@@ -20,7 +20,12 @@ import type { BlackboxStore } from "./blackbox-store.ts";
 import { createFileStore } from "./file-store.ts";
 import { createInvocationAudit, type InvocationAudit } from "./invocation-audit.ts";
 import type { InvocationDeps } from "./invocation.ts";
-import { type FunctionName, type FunctionSettings, readFunctionSettings, secretFor } from "./settings.ts";
+import {
+  type FunctionName,
+  type FunctionSettings,
+  readFunctionSettings,
+  secretFor,
+} from "./settings.ts";
 import { createStorageStore } from "./storage-store.ts";
 
 export interface RuntimeOptions {
@@ -68,15 +73,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const sql = await openDatabase(settings, home, options);
   const journal = new SqlJournal(sql);
   const audit = createInvocationAudit(sql);
-  const store = settings.storage ? createStorageStore(settings.storage) : createFileStore(join(home, "blackbox"));
+  const store = settings.storage
+    ? createStorageStore(settings.storage)
+    : createFileStore(join(home, "blackbox"));
   const clock = options.clock ?? systemClock;
   const logError = options.logError ?? ((message: string) => console.error(message));
   const scrub = scrubber(settings.secretValues);
-  const config = once(() => loadConfig(options.env));
-  const exchange = once((): MarketDataSource => {
-    const { exchangeUrl, cycle } = config();
-    return new KrakenMarketData(createKraken({ baseUrl: exchangeUrl, timeoutMs: cycle.exchangeTimeoutMs }));
-  });
+  const { config, exchange } = tradingParts(options.env);
+  const memory = options.memoryUsage ? { memoryUsage: options.memoryUsage } : {};
 
   return {
     settings,
@@ -107,14 +111,27 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       invocationId,
       invokedBy,
       secrets: settings.secretValues,
-      ...(options.memoryUsage ? { memoryUsage: options.memoryUsage } : {}),
+      ...memory,
     }),
     close: () => sql.close(),
   };
 }
 
+/** The trading configuration and the ccxt source, each made once on first use. */
+function tradingParts(env: Env) {
+  const config = once(() => loadConfig(env));
+  const exchange = once((): MarketDataSource => {
+    const { exchangeUrl, cycle } = config();
+    const kraken = createKraken({ baseUrl: exchangeUrl, timeoutMs: cycle.exchangeTimeoutMs });
+    return new KrakenMarketData(kraken);
+  });
+  return { config, exchange };
+}
+
 async function openDatabase(settings: FunctionSettings, home: string, options: RuntimeOptions) {
-  if (settings.databaseUrl !== null) return createPostgresClient(settings.databaseUrl, { maxConnections: 4 });
+  if (settings.databaseUrl !== null) {
+    return createPostgresClient(settings.databaseUrl, { maxConnections: 4 });
+  }
   if (options.openEmbedded) return await options.openEmbedded(join(home, "db"));
   throw new Error(
     "No database configured: set DATABASE_URL to the transaction pooler URL " +
@@ -122,7 +139,7 @@ async function openDatabase(settings: FunctionSettings, home: string, options: R
   );
 }
 
-/** Caches the first successful result; a throw is not cached, so a fixed setting takes effect. */
+/** Caches the first result. A throw is not cached, so each call reports the problem again. */
 function once<T>(make: () => T): () => T {
   let made: { value: T } | null = null;
   return () => {

@@ -86,7 +86,10 @@ export function secretFor(
   const secret = name === "revoke" ? settings.revokeSecret : settings.cronSecret;
   if (settings.problems.length > 0) return { problem: settings.problems.join(" ") };
   if (secret === null) {
-    return { problem: `${variable} is not set; set it (for example to the output of openssl rand -hex 32).` };
+    return {
+      problem:
+        `${variable} is not set; set it (for example to the output of openssl rand -hex 32).`,
+    };
   }
   return { secret };
 }
@@ -156,13 +159,21 @@ function firstSecretKey(json: string): string | null {
  */
 function readManagement(env: Env): ManagementSettings {
   const token = value(env, "TITAN_SUPABASE_ACCESS_TOKEN") ?? value(env, "SUPABASE_ACCESS_TOKEN");
-  const projectRef = value(env, "TITAN_SUPABASE_PROJECT_REF") ?? value(env, "SUPABASE_PROJECT_REF") ??
+  const projectRef = value(env, "TITAN_SUPABASE_PROJECT_REF") ??
+    value(env, "SUPABASE_PROJECT_REF") ??
     refFromUrl(value(env, "SUPABASE_URL"));
   const missing: string[] = [];
-  if (token === null) missing.push("SUPABASE_ACCESS_TOKEN (TITAN_SUPABASE_ACCESS_TOKEN on Supabase)");
-  if (projectRef === null) missing.push("SUPABASE_PROJECT_REF (TITAN_SUPABASE_PROJECT_REF on Supabase)");
+  if (token === null) {
+    missing.push("SUPABASE_ACCESS_TOKEN (TITAN_SUPABASE_ACCESS_TOKEN on Supabase)");
+  }
+  if (projectRef === null) {
+    missing.push("SUPABASE_PROJECT_REF (TITAN_SUPABASE_PROJECT_REF on Supabase)");
+  }
   if (token === null || projectRef === null) return { configured: false, missing };
-  const apiUrl = (value(env, "SUPABASE_MANAGEMENT_API_URL") ?? DEFAULT_MANAGEMENT_API_URL).replace(/\/+$/, "");
+  const apiUrl = (value(env, "SUPABASE_MANAGEMENT_API_URL") ?? DEFAULT_MANAGEMENT_API_URL).replace(
+    /\/+$/,
+    "",
+  );
   return { configured: true, apiUrl, projectRef, token };
 }
 

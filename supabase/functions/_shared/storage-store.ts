@@ -31,7 +31,9 @@ class StorageStore implements BlackboxStore {
       contentType: "text/plain; charset=utf-8",
     });
     if (error) {
-      throw new Error(`Uploading ${path} to the Storage bucket ${this.bucket} failed: ${describe(error)}`);
+      throw new Error(
+        `Uploading ${path} to the Storage bucket ${this.bucket} failed: ${describe(error)}`,
+      );
     }
   }
 
@@ -40,9 +42,14 @@ class StorageStore implements BlackboxStore {
     const { data, error } = await this.client.storage.from(this.bucket).download(path);
     if (error) {
       if (isNotFound(error)) {
-        throw new BlackboxReadError("not_found", `Object ${path} not found in the Storage bucket ${this.bucket}.`);
+        throw new BlackboxReadError(
+          "not_found",
+          `Object ${path} not found in the Storage bucket ${this.bucket}.`,
+        );
       }
-      throw new Error(`Downloading ${path} from the Storage bucket ${this.bucket} failed: ${describe(error)}`);
+      throw new Error(
+        `Downloading ${path} from the Storage bucket ${this.bucket} failed: ${describe(error)}`,
+      );
     }
     if (data.size > maxBytes) {
       throw new BlackboxReadError(

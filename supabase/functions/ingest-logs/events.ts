@@ -26,7 +26,16 @@ export function eventRows(text: string): EventRow[] {
   return parseLog(text).map((line, index) => {
     const raw = (lines[index] ?? "").replace(/\r$/, "");
     if (!line.ok) {
-      return { line_no: index + 1, logged_at: null, level: null, event: null, cycle_id: null, fields: null, raw, parse_error: line.error };
+      return {
+        line_no: index + 1,
+        logged_at: null,
+        level: null,
+        event: null,
+        cycle_id: null,
+        fields: null,
+        raw,
+        parse_error: line.error,
+      };
     }
     const cycleId = line.fields.cycle_id;
     return {
@@ -57,7 +66,8 @@ export async function insertEvents(
   const inserted = await sql.query<{ line_no: number }>(
     `insert into public.blackbox_events
        (source, line_no, logged_at, level, event, cycle_id, fields, raw, parse_error, invocation_id)
-     select $1, r.line_no, r.logged_at, r.level, r.event, r.cycle_id, r.fields, r.raw, r.parse_error, $2
+     select $1, r.line_no, r.logged_at, r.level, r.event, r.cycle_id, r.fields, r.raw,
+       r.parse_error, $2
      from jsonb_to_recordset($3::text::jsonb) as r(
        line_no integer, logged_at timestamptz, level text, event text, cycle_id text,
        fields jsonb, raw text, parse_error text
@@ -72,6 +82,8 @@ export async function insertEvents(
 /** Returns `sha256:<hex>` of the UTF-8 bytes of `text`. */
 export async function sha256Source(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join(
+    "",
+  );
   return `sha256:${hex}`;
 }

@@ -16,8 +16,17 @@
  */
 import { z } from "zod";
 import { parseJsonBody, readBodyText } from "../_shared/body.ts";
-import { BlackboxReadError, type BlackboxStore, isPlainObjectPath } from "../_shared/blackbox-store.ts";
-import { type Handler, type InvocationContext, type InvocationDeps, serveInvocation } from "../_shared/invocation.ts";
+import {
+  BlackboxReadError,
+  type BlackboxStore,
+  isPlainObjectPath,
+} from "../_shared/blackbox-store.ts";
+import {
+  type Handler,
+  type InvocationContext,
+  type InvocationDeps,
+  serveInvocation,
+} from "../_shared/invocation.ts";
 import { errorReply, type Reply } from "../_shared/responses.ts";
 import { type EventRow, eventRows, sha256Source } from "./events.ts";
 
@@ -52,7 +61,9 @@ async function ingest(deps: IngestLogsDeps, context: InvocationContext): Promise
     return errorReply(400, "Invalid log: it contains NUL bytes; blackbox logs are UTF-8 text.");
   }
   const rows = eventRows(log.text);
-  if (rows.length === 0) return errorReply(400, "Invalid log: it is empty; send at least one line.");
+  if (rows.length === 0) {
+    return errorReply(400, "Invalid log: it is empty; send at least one line.");
+  }
 
   const inserted = await deps.insert(log.source, rows, context.invocationId);
   const unparsed = rows.filter((row) => row.parse_error !== null).length;
@@ -70,7 +81,10 @@ async function ingest(deps: IngestLogsDeps, context: InvocationContext): Promise
 }
 
 /** Reads the log from the body or from Storage, or returns the error reply. */
-async function readLog(deps: IngestLogsDeps, request: Request): Promise<{ text: string; source: string } | Reply> {
+async function readLog(
+  deps: IngestLogsDeps,
+  request: Request,
+): Promise<{ text: string; source: string } | Reply> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "text/plain") {
     const body = await readBodyText(request, MAX_LOG_BYTES);
@@ -91,7 +105,10 @@ async function readLog(deps: IngestLogsDeps, request: Request): Promise<{ text: 
   );
 }
 
-async function download(store: BlackboxStore, path: string): Promise<{ text: string; source: string } | Reply> {
+async function download(
+  store: BlackboxStore,
+  path: string,
+): Promise<{ text: string; source: string } | Reply> {
   try {
     return { text: await store.get(path, MAX_LOG_BYTES), source: path };
   } catch (error) {

@@ -22,7 +22,12 @@ import type { FlattenOutcome } from "../../../shared/cycle/flatten.ts";
 import type { HaltMode } from "../../../shared/journal/journal.ts";
 import { isoTime } from "../../../shared/time/slots.ts";
 import { parseJsonBody, readBodyText } from "../_shared/body.ts";
-import { type Handler, type InvocationContext, type InvocationDeps, serveInvocation } from "../_shared/invocation.ts";
+import {
+  type Handler,
+  type InvocationContext,
+  type InvocationDeps,
+  serveInvocation,
+} from "../_shared/invocation.ts";
 import type { Reply } from "../_shared/responses.ts";
 
 /** Largest request body accepted, in bytes. */
@@ -55,7 +60,12 @@ export interface RevokeDeps {
   config: () => TitanConfig;
   halt: (by: string, reason: string, mode: HaltMode) => Promise<HaltRecord>;
   /** Sells the PAPER position of `market`; `by` is who asked. */
-  flatten: (market: string, reason: string, invocationId: string, by: string) => Promise<FlattenOutcome>;
+  flatten: (
+    market: string,
+    reason: string,
+    invocationId: string,
+    by: string,
+  ) => Promise<FlattenOutcome>;
   /** Deletes function secrets, or names the settings missing to do so. */
   secrets: { delete: (names: readonly string[]) => Promise<void> } | { missing: string[] };
 }
@@ -141,9 +151,21 @@ function flattenBody(report: FlattenReport): Record<string, unknown> {
   const { market, status } = report;
   switch (report.status) {
     case "sold":
-      return { market, status, cycle_id: report.cycleId, fill: report.fill, blackbox_error: report.blackboxError };
+      return {
+        market,
+        status,
+        cycle_id: report.cycleId,
+        fill: report.fill,
+        blackbox_error: report.blackboxError,
+      };
     case "skipped":
-      return { market, status, cycle_id: report.cycleId, reason: report.reason, message: report.message };
+      return {
+        market,
+        status,
+        cycle_id: report.cycleId,
+        reason: report.reason,
+        message: report.message,
+      };
     case "crashed":
       return { market, status, cycle_id: report.cycleId, error: report.message };
     case "failed":
@@ -161,7 +183,8 @@ async function deleteKeySecrets(deps: RevokeDeps) {
     return {
       status: "not_configured",
       names,
-      message: `The Kraken key secrets were not deleted because ${deps.secrets.missing.join(" and ")} ` +
+      message:
+        `The Kraken key secrets were not deleted because ${deps.secrets.missing.join(" and ")} ` +
         `${deps.secrets.missing.length > 1 ? "are" : "is"} not set. Delete them with ` +
         `\`supabase secrets unset ${names.join(" ")}\`. ${kraken}`,
     };
@@ -175,7 +198,9 @@ async function deleteKeySecrets(deps: RevokeDeps) {
     return {
       status: "failed",
       names,
-      message: `${message} Delete them with \`supabase secrets unset ${names.join(" ")}\`. ${kraken}`,
+      message: `${message} Delete them with \`supabase secrets unset ${
+        names.join(" ")
+      }\`. ${kraken}`,
     };
   }
 }

@@ -24,7 +24,9 @@ export async function deleteFunctionSecrets(
   fetchImpl: typeof fetch = fetch,
 ): Promise<void> {
   const url = `${access.apiUrl}/v1/projects/${encodeURIComponent(access.projectRef)}/secrets`;
-  const action = `Deleting the function secrets ${names.join(", ")} of project ${access.projectRef}`;
+  const action = `Deleting the function secrets ${
+    names.join(", ")
+  } of project ${access.projectRef}`;
   let response: Response;
   try {
     response = await fetchImpl(url, {
@@ -37,7 +39,9 @@ export async function deleteFunctionSecrets(
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     const reason = timedOut
       ? `timed out after ${MANAGEMENT_TIMEOUT_MS} ms`
-      : error instanceof Error ? error.message : String(error);
+      : error instanceof Error
+      ? error.message
+      : String(error);
     throw new Error(`${action} failed: ${reason}.`);
   }
   const text = await response.text();

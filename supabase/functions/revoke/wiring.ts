@@ -34,14 +34,21 @@ interface HaltRow {
   halted_at: Date;
 }
 
-async function halt(sql: SqlClient, by: string, reason: string, mode: HaltMode): Promise<HaltRecord> {
+async function halt(
+  sql: SqlClient,
+  by: string,
+  reason: string,
+  mode: HaltMode,
+): Promise<HaltRecord> {
   const rows = await sql.query<HaltRow>(
     "select action, previous_mode, halt_mode, halted_by, halt_reason, halted_at " +
       "from public.titan_halt($1, $2, $3)",
     [by, reason, mode],
   );
   const row = rows[0];
-  if (row === undefined) throw new Error("titan_halt returned no row; check the kill switch migration.");
+  if (row === undefined) {
+    throw new Error("titan_halt returned no row; check the kill switch migration.");
+  }
   return {
     action: row.action,
     previousMode: row.previous_mode,

@@ -21,7 +21,12 @@ import type { CycleResult } from "../../../shared/cycle/context.ts";
 import { isoTime } from "../../../shared/time/slots.ts";
 import { parseJsonBody, readBodyText } from "../_shared/body.ts";
 import { failureReply } from "../_shared/failures.ts";
-import { type Handler, type InvocationContext, type InvocationDeps, serveInvocation } from "../_shared/invocation.ts";
+import {
+  type Handler,
+  type InvocationContext,
+  type InvocationDeps,
+  serveInvocation,
+} from "../_shared/invocation.ts";
 import { errorReply, type Reply } from "../_shared/responses.ts";
 
 /** Largest request body accepted, in bytes. */
@@ -55,7 +60,8 @@ export interface RunCycleDeps {
 
 /** Creates the handler. */
 export function createRunCycleHandler(deps: RunCycleDeps): Handler {
-  return (request) => serveInvocation(deps.invocation, request, (context) => runCycles(deps, context));
+  return (request) =>
+    serveInvocation(deps.invocation, request, (context) => runCycles(deps, context));
 }
 
 async function runCycles(deps: RunCycleDeps, context: InvocationContext): Promise<Reply> {
@@ -97,7 +103,10 @@ function selectMarkets(body: RunCycleRequest, allowed: readonly string[]): strin
       );
     }
     if (requested.indexOf(market) !== index) {
-      return errorReply(400, `Invalid request body: ${where}: ${market} is listed twice in ${field}.`);
+      return errorReply(
+        400,
+        `Invalid request body: ${where}: ${market} is listed twice in ${field}.`,
+      );
     }
   }
   return requested;
@@ -117,17 +126,25 @@ function summarize(
     if (entry.status === "fulfilled") {
       const r = entry.value;
       results.push(resultBody(r));
-      lines.push([market, r.outcome, r.abortReason, r.decision].filter((part) => part !== null).join(" "));
+      lines.push(
+        [market, r.outcome, r.abortReason, r.decision].filter((part) => part !== null).join(" "),
+      );
       return;
     }
-    const error = invocation.scrub(entry.reason instanceof Error ? entry.reason.message : String(entry.reason));
-    invocation.logError(`run-cycle ${context.invocationId}: the cycle of ${market} failed: ${error}`);
+    const error = invocation.scrub(
+      entry.reason instanceof Error ? entry.reason.message : String(entry.reason),
+    );
+    invocation.logError(
+      `run-cycle ${context.invocationId}: the cycle of ${market} failed: ${error}`,
+    );
     results.push({ market, outcome: "error", error });
     lines.push(`${market} error: ${error}`);
   });
 
   const failure = settled.find((entry) => entry.status === "rejected");
-  const crashed = settled.some((entry) => entry.status === "fulfilled" && entry.value.outcome === "crashed");
+  const crashed = settled.some((entry) =>
+    entry.status === "fulfilled" && entry.value.outcome === "crashed"
+  );
   const body: Record<string, unknown> = { mode: config.mode, results };
   let status = 200;
   if (failure) {
