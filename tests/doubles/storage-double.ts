@@ -1,6 +1,6 @@
 /**
  * A test double of Supabase Storage: a node:http server on 127.0.0.1 that
- * answers the object routes supabase-js (storage-js 2.119) calls, keeping
+ * serves the object routes supabase-js (storage-js 2.119) calls, keeping
  * objects in memory. It is not Storage: it checks only what the tests rely on.
  *
  * - `POST /storage/v1/object/<bucket>/<path>` uploads the raw body. Without
@@ -119,7 +119,7 @@ function handle(
   return storageError(405, "405", "MethodNotAllowed", `method ${request.method} not allowed`);
 }
 
-/** The bucket and object name of an object route, or the error reply. */
+/** Returns the bucket and object name of an object route, or the error reply. */
 function objectOf(request: IncomingMessage): { bucket: string; key: string } | Reply {
   const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
   if (!path.startsWith(OBJECT_PREFIX)) {

@@ -47,7 +47,12 @@ export async function startFunctionsServer(
     ],
     {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TITAN_HOME: home, ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        TITAN_HOME: home,
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -65,7 +70,11 @@ function waitForListening(child: ChildProcess, output: string[]): Promise<string
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`The dev router did not start within ${START_TIMEOUT_MS} ms:\n${output.join("\n")}`));
+      reject(
+        new Error(
+          `The dev router did not start within ${START_TIMEOUT_MS} ms:\n${output.join("\n")}`,
+        ),
+      );
     }, START_TIMEOUT_MS);
     const collect = (chunk: Buffer) => {
       for (const line of String(chunk).split("\n").filter(Boolean)) {
@@ -81,7 +90,9 @@ function waitForListening(child: ChildProcess, output: string[]): Promise<string
     child.stderr?.on("data", collect);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`The dev router exited with ${code} before listening:\n${output.join("\n")}`));
+      reject(
+        new Error(`The dev router exited with ${code} before listening:\n${output.join("\n")}`),
+      );
     });
   });
 }

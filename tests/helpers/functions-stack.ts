@@ -87,12 +87,14 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
   const clockStart = options.clockStart ?? SLOT + 5_000;
   const candles = options.candles ?? (HAVE_DATA ? loadRealCandles() : trendCandles(10));
   const databaseUrl = await createTestDatabase();
+
   const sim = await startSimulator({ candles, clock: clockStart, clockMode: "running" });
   const storage = options.storage === false ? null : await startStorageDouble({ key: STORAGE_KEY });
   const management = options.management === false
     ? null
     : await startManagementDouble(ACCESS_TOKEN);
   const home = mkdtempSync(join(tmpdir(), "titan-functions-"));
+
   const env: Record<string, string> = {
     ...TEST_ENV,
     TITAN_CRON_SECRET: CRON_SECRET,
@@ -104,6 +106,7 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
     ...options.env,
   };
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+
   let server: FunctionsServer;
   try {
     server = await startFunctionsServer(env, home);
@@ -111,6 +114,7 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
     await Promise.all([sim.close(), storage?.close(), management?.close(), sql.end()]);
     throw error;
   }
+
   return {
     server,
     sim,
@@ -133,7 +137,7 @@ export async function startFunctionsStack(options: StackOptions = {}): Promise<F
   };
 }
 
-/** The variables that point the functions at the doubles that are running. */
+/** Returns the variables that point the functions at the running doubles. */
 function doubleEnv(storage: StorageDouble | null, management: ManagementDouble | null) {
   const env: Record<string, string> = {};
   if (storage) {

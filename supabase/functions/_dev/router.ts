@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
 }
 
-/** Where records go, and each function left without a usable secret. */
+/** Lists where records go and each function left without a usable secret. */
 function setupLines(runtime: Runtime, names: readonly FunctionName[]): string[] {
   const { settings } = runtime;
   const home = resolve(settings.home);
@@ -98,13 +98,13 @@ function setupLines(runtime: Runtime, names: readonly FunctionName[]): string[] 
     : `Storage at ${settings.storage.url}`;
   const lines = [`records: ${database}; blackbox: ${blackbox}`];
   for (const problem of settings.problems) {
-    lines.push(`warning: every function answers 500 until this is fixed: ${problem}`);
+    lines.push(`warning: every function responds with 500 until this is fixed: ${problem}`);
   }
   if (settings.problems.length > 0) return lines;
   for (const name of names) {
     const secret = secretFor(settings, name);
     if ("problem" in secret) {
-      lines.push(`warning: ${name} answers 500 until this is fixed: ${secret.problem}`);
+      lines.push(`warning: ${name} responds with 500 until this is fixed: ${secret.problem}`);
     }
   }
   return lines;

@@ -1,6 +1,6 @@
 /**
- * Where blackbox logs are stored and read back: the Storage bucket on
- * Supabase, or files under TITAN_HOME locally.
+ * Blackbox log storage, written by cycles and read back by ingest-logs: the
+ * Storage bucket on Supabase, or files under TITAN_HOME locally.
  *
  * @module
  */

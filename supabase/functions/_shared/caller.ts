@@ -1,10 +1,10 @@
 /**
- * Who called a function, as far as the request headers tell.
+ * The caller of a function, as far as the request headers tell.
  *
  * @module
  */
 
-/** Longest user agent stored; longer ones are cut. */
+/** Maximum user agent length stored; longer ones are cut. */
 const MAX_USER_AGENT_CHARS = 256;
 /** An IPv6 address with a zone is at most 45 + 1 + zone characters. */
 const MAX_ADDRESS_CHARS = 64;

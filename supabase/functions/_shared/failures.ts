@@ -27,7 +27,7 @@ const UNAVAILABLE_CODES = new Set([
   "57P03", // cannot_connect_now
 ]);
 
-/** True when `error` says the database cannot be reached right now. */
+/** True when `error` shows that the database cannot be reached right now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof SqlError)) return false;
   const code = error.code ?? "";

@@ -1,6 +1,6 @@
 /**
  * Writes `function_invocations`: one row per call, inserted when the call
- * arrives and completed with the status it was answered with.
+ * arrives and completed with the HTTP status of its response.
  *
  * @module
  */

@@ -1,8 +1,8 @@
 /**
- * The steps every function shares around its own work: give the call an id,
- * check the method and the bearer secret, audit the call in
- * `function_invocations`, turn escaped errors into 500 or 503 replies without
- * a stack, and tag the response with the invocation id.
+ * The steps every function shares around its own work. They give the call an
+ * id, check the method and the bearer secret, and audit the call in
+ * `function_invocations`. They also turn escaped errors into 500 or 503
+ * replies without a stack and tag the response with the invocation id.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import type { FunctionName } from "./settings.ts";
 
 export type Handler = (request: Request) => Promise<Response>;
 
-/** What the shared steps need; every function's dependencies include it. */
+/** Dependencies of the shared steps, part of every function's dependencies. */
 export interface InvocationDeps {
   name: FunctionName;
   /** The secret this function accepts, or the configuration problem that leaves it without one. */
@@ -30,7 +30,7 @@ export interface InvocationDeps {
   logError: (message: string) => void;
 }
 
-/** One authorized call, as the function's own work sees it. */
+/** One authorized call, as passed to the function's own work. */
 export interface InvocationContext {
   invocationId: string;
   receivedAt: number;
@@ -105,7 +105,7 @@ async function replyTo(
   }
 }
 
-/** Runs an audit write; a failure is logged and never changes the answer. */
+/** Runs an audit write. A failure is logged and never changes the response. */
 async function auditSafely(
   deps: InvocationDeps,
   write: () => Promise<void> | undefined,

@@ -14,8 +14,8 @@ let runtime: Promise<Runtime> | null = null;
 /**
  * Returns a handler that builds the isolate's runtime from the environment on
  * first use and then the function's handler with `build`. When the runtime
- * cannot be built (no database configured), each call answers 500 with the
- * reason and the next call tries again; such calls cannot be audited.
+ * cannot be built (no database configured), each call gets a 500 response
+ * with the reason and the next call tries again. Such calls are not audited.
  */
 export function isolateHandler(build: (runtime: Runtime) => Handler): Handler {
   let handler: Handler | null = null;

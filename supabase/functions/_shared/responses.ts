@@ -1,5 +1,5 @@
 /**
- * The answer every function builds: a status, a JSON body and the line the
+ * The reply every function builds: a status, a JSON body and the line the
  * invocation audit stores, turned into a Response tagged with the invocation id.
  *
  * @module

@@ -117,7 +117,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** The trading configuration and the ccxt source, each made once on first use. */
+/** Creates the trading configuration and the ccxt source, each on first use. */
 function tradingParts(env: Env) {
   const config = once(() => loadConfig(env));
   const exchange = once((): MarketDataSource => {
@@ -141,10 +141,10 @@ async function openDatabase(settings: FunctionSettings, home: string, options: R
 
 /** Caches the first result. A throw is not cached, so each call reports the problem again. */
 function once<T>(make: () => T): () => T {
-  let made: { value: T } | null = null;
+  let cached: { value: T } | null = null;
   return () => {
-    made ??= { value: make() };
-    return made.value;
+    cached ??= { value: make() };
+    return cached.value;
   };
 }
 

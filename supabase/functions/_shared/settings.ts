@@ -1,8 +1,8 @@
 /**
  * The function-side settings read from the environment: the callers'
  * secrets, the database, Storage and the Management API. Trading settings
- * come from `loadConfig` in shared/config; this module never throws, it lists
- * problems, so a misconfigured function still audits and answers each call.
+ * come from `loadConfig` in shared/config. This module never throws but lists
+ * problems, so a misconfigured function still audits and responds to each call.
  *
  * @module
  */
@@ -37,11 +37,11 @@ export interface FunctionSettings {
   /** Null means blackbox files under `home`. */
   storage: StorageSettings | null;
   management: ManagementSettings;
-  /** Every secret value, to remove from anything written or answered. */
+  /** Every secret value, to remove from anything written or returned. */
   secretValues: string[];
 }
 
-/** Reads the settings; see the module comment for why it never throws. */
+/** Reads the settings, listing problems instead of throwing (see the module comment). */
 export function readFunctionSettings(env: Env): FunctionSettings {
   const problems: string[] = [];
   const cronSecret = readSecret(env, "TITAN_CRON_SECRET", problems);
@@ -77,7 +77,7 @@ export function readFunctionSettings(env: Env): FunctionSettings {
   };
 }
 
-/** The secret `name` accepts, or why it has none. */
+/** Returns the secret `name` accepts, or why it has none. */
 export function secretFor(
   settings: FunctionSettings,
   name: FunctionName,
@@ -153,9 +153,10 @@ function firstSecretKey(json: string): string | null {
 /**
  * The Management API access. Supabase rejects custom function secrets whose
  * names start with `SUPABASE_`, so on the platform the token and the project
- * ref are set as `TITAN_SUPABASE_ACCESS_TOKEN` and `TITAN_SUPABASE_PROJECT_REF`;
- * the `SUPABASE_` names work where the environment is set directly (local
- * runs, tests). Without a ref, the one in SUPABASE_URL (`<ref>.supabase.co`) is used.
+ * ref are set as `TITAN_SUPABASE_ACCESS_TOKEN` and `TITAN_SUPABASE_PROJECT_REF`.
+ * The `SUPABASE_` names work where the environment is set directly, as in
+ * local runs and tests. Without a ref, the one in SUPABASE_URL
+ * (`<ref>.supabase.co`) is used.
  */
 function readManagement(env: Env): ManagementSettings {
   const token = value(env, "TITAN_SUPABASE_ACCESS_TOKEN") ?? value(env, "SUPABASE_ACCESS_TOKEN");

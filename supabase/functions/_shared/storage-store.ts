@@ -61,7 +61,7 @@ class StorageStore implements BlackboxStore {
   }
 }
 
-/** Storage answers a missing object with HTTP 400 or 404 and statusCode "404" in the body. */
+/** A missing object comes back as HTTP 404, or with statusCode "404" in the error body. */
 function isNotFound(error: Error): boolean {
   const fields = error as Error & { status?: number; statusCode?: string };
   return fields.status === 404 || fields.statusCode === "404";

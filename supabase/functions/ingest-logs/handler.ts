@@ -5,7 +5,7 @@
  * `text/plain` body (source `sha256:<hex>` of the body) or
  * `{"path": "BTCUSD/2024/01/15/BTCUSD-20240115T1215Z.log"}` as a JSON body,
  * naming an object of the blackbox bucket (source: that path). Ingesting a
- * log twice stores nothing new; the answer counts inserted and already
+ * log twice stores nothing new; the response counts inserted and already
  * present lines.
  *
  * Statuses: 200 stored; 400 invalid body or an empty log; 401; 404 no such

@@ -6,8 +6,8 @@
  *
  * Request body (JSON): `{"reason": "...", "mode": "halt" | "stop-entries" |
  * "flatten", "operator": "alice"}`; `reason` is required, `mode` defaults to
- * halt. A call while halted changes nothing unless it asks for a stricter
- * mode, and answers 200 saying so. No HTTP call re-arms: an operator runs
+ * halt. A call while halted changes nothing unless it requests a stricter
+ * mode, and its 200 response says so. No HTTP call re-arms: an operator runs
  * `titan_rearm(by, reason)` from Studio.
  *
  * Statuses: 200 halted; 400 invalid body; 401 missing or wrong secret; 405 not
@@ -146,7 +146,7 @@ async function flattenAll(
   return reports;
 }
 
-/** One market's flatten report with the snake_case keys of the other answers. */
+/** Converts a flatten report to the snake_case keys of the other response fields. */
 function flattenBody(report: FlattenReport): Record<string, unknown> {
   const { market, status } = report;
   switch (report.status) {

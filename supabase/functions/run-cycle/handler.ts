@@ -1,6 +1,6 @@
 /**
  * `run-cycle`: runs the trading cycle of the current slot for the requested
- * markets, in parallel, and answers with each market's outcome. pg_cron calls
+ * markets, in parallel, and responds with each market's outcome. pg_cron calls
  * it every 15 minutes with `Authorization: Bearer <TITAN_CRON_SECRET>`.
  *
  * Request body (JSON, optional): `{"market": "BTC/USD"}` or
@@ -33,7 +33,7 @@ import { errorReply, type Reply } from "../_shared/responses.ts";
 export const MAX_REQUEST_BYTES = 16 * 1024;
 
 /**
- * Time past TITAN_CYCLE_DEADLINE_MS the handler waits before it answers 503.
+ * Time past TITAN_CYCLE_DEADLINE_MS the handler waits before it responds 503.
  * The core ends its exchange calls within the deadline; this bounds a hung
  * database call, which the deadline does not cover.
  */
@@ -89,7 +89,7 @@ async function runCycles(deps: RunCycleDeps, context: InvocationContext): Promis
   return summarize(deps.invocation, context, config, markets, settled);
 }
 
-/** The requested markets, or a 400 reply naming the field. */
+/** Returns the requested markets, or a 400 reply naming the field. */
 function selectMarkets(body: RunCycleRequest, allowed: readonly string[]): string[] | Reply {
   const field = body.market !== undefined ? "market" : "markets";
   const requested = body.market !== undefined ? [body.market] : body.markets ?? [...allowed];
