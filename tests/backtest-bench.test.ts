@@ -34,6 +34,7 @@ describe("npm run bench:smoke", () => {
     const names = lines.map((line) => line.split("  ")[0]);
     expect(names).toEqual([
       "backtest throughput",
+      "backtest first run (unwarmed)",
       "backtest wall time / parse+SMA pass",
       "replay cycles/s",
       "backtest speed / replay speed",

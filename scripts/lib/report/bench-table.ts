@@ -23,6 +23,8 @@ export interface MachineInfo {
   node: string;
   deno: string;
   date: string;
+  /** Load average over the minute before the bench started; other work slows the runs. */
+  loadAverage: number;
 }
 
 function statusOf(row: BenchRow): string {
@@ -70,6 +72,7 @@ export function formatBenchPage(rows: readonly BenchRow[], machine: MachineInfo,
     `| Node | ${machine.node} |`,
     `| Deno | ${escape(machine.deno)} |`,
     `| date | ${machine.date} |`,
+    `| load average (1 min) | ${machine.loadAverage.toFixed(2)} |`,
     "",
     "## Results",
     "",
