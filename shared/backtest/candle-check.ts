@@ -80,10 +80,9 @@ export class IncrementalCandleCheck {
     if (!Number.isInteger(ohlcMaxRows) || ohlcMaxRows < 2) {
       throw new RangeError(`Invalid ohlcMaxRows ${ohlcMaxRows}: expected an integer of 2 or more.`);
     }
-    assertSeries(candles, intervalMs);
     this.#candles = candles;
     this.#options = options;
-    const { badBefore, badOpen } = markBadRows(candles);
+    const { badBefore, badOpen } = scanSeries(candles, intervalMs);
     this.#badBefore = badBefore;
     this.#badOpen = badOpen;
   }
@@ -100,7 +99,9 @@ export class IncrementalCandleCheck {
    */
   check(slot: number): AbortReason | null {
     const { intervalMs, historyCandles, requiredCandles } = this.#options;
-    if (!(slot > this.#lastSlot) || slot % intervalMs !== 0) {
+    const last = this.#lastSlot;
+    const onGrid = last === -Infinity ? slot % intervalMs === 0 : (slot - last) % intervalMs === 0;
+    if (!(slot > last) || !onGrid) {
       throw new RangeError(
         `Invalid slot ${slot}: expected a multiple of ${intervalMs} after ${this.#lastSlot}.`,
       );
@@ -156,19 +157,43 @@ export class IncrementalCandleCheck {
   }
 }
 
-/** Marks the rows `findBadValue` rejects, as closed rows and as still-open ones. */
-function markBadRows(candles: readonly Candle[]) {
+/**
+ * Checks that the rows are aligned and strictly increasing, as the candle
+ * tape requires, and marks the rows `findBadValue` rejects, as closed rows
+ * and as still-open ones. Throws `CandleSeriesError` for a misplaced row.
+ */
+function scanSeries(candles: readonly Candle[], intervalMs: number) {
   const badBefore = new Int32Array(candles.length + 1);
   const badOpen = new Uint8Array(candles.length);
   let count = 0;
+  let previous = Number.NaN;
   for (let index = 0; index < candles.length; index++) {
     const candle = candles[index] as Candle;
+    assertPlaced(candle.time, previous, index, intervalMs);
+    previous = candle.time;
     if (!isSurelyValid(candle) && findBadValue(candle) !== null) count++;
     badBefore[index + 1] = count;
     const openOk = isPositivePrice(candle.open) || findBadValue(openingView(candle)) === null;
     badOpen[index] = openOk ? 0 : 1;
   }
   return { badBefore, badOpen };
+}
+
+/**
+ * Throws unless `time` is on the interval grid and after `previous` (NaN for
+ * the first row). After an aligned row, a step that is a positive multiple
+ * of the interval keeps the grid, and that remainder is a small integer,
+ * cheaper to take than the remainder of an epoch time.
+ */
+function assertPlaced(time: number, previous: number, index: number, intervalMs: number): void {
+  const aligned = Number.isNaN(previous)
+    ? Number.isInteger(time) && time % intervalMs === 0
+    : time > previous && (time - previous) % intervalMs === 0;
+  if (aligned) return;
+  throw new CandleSeriesError(
+    `Invalid candle ${index}: open time ${time} must be a multiple of ${intervalMs} ms and ` +
+      `after the previous row's ${previous}. Sort the candles and align them to the interval.`,
+  );
 }
 
 function isPositivePrice(value: number): boolean {
@@ -190,18 +215,4 @@ function isSurelyValid(candle: Candle): boolean {
 function openingView(candle: Candle): Candle {
   const price = candle.open;
   return { time: candle.time, open: price, high: price, low: price, close: price, volume: 0 };
-}
-
-function assertSeries(candles: readonly Candle[], intervalMs: number): void {
-  let previous = -Infinity;
-  for (let index = 0; index < candles.length; index++) {
-    const time = (candles[index] as Candle).time;
-    if (!Number.isInteger(time) || time % intervalMs !== 0 || time <= previous) {
-      throw new CandleSeriesError(
-        `Invalid candle ${index}: open time ${time} must be a multiple of ${intervalMs} ms and ` +
-          `after the previous row's ${previous}. Sort the candles and align them to the interval.`,
-      );
-    }
-    previous = time;
-  }
 }
