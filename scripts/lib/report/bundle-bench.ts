@@ -84,7 +84,7 @@ function directoryBytes(path: string): number {
 }
 
 /**
- * Returns the four bundle rows. A row that cannot be measured says why.
+ * Returns the four bundle rows. A row that cannot be measured gives the reason.
  * TODO: measure warm CPU per cycle once a harness can run 100 full cycles:
  * the bundle takes its slot from the system clock, so repeated requests in
  * one slot only reach the idempotency check, and a database is needed.
