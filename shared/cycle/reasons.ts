@@ -17,6 +17,12 @@ export const ABORT_REASONS = {
   INVALID_DATA: "A candle has an impossible value (non-positive price, high below low).",
   INSUFFICIENT_HISTORY: "Fewer closed candles than the strategy needs.",
   DEADLINE_EXCEEDED: "The cycle spent its deadline before it could act safely.",
+  ORDER_REJECTED: "The exchange rejected the order itself; its text is in the audit.",
+  INSUFFICIENT_FUNDS: "The exchange rejected the order for insufficient funds.",
+  NONCE_ERROR: "A private call failed with an invalid nonce, again after its one retry.",
+  OPERATOR_NEEDED: "A call failed in a way only a person can fix: key, permission, market.",
+  ORDER_UNKNOWN: "An order's outcome could not be learned from the exchange; nothing is resent.",
+  MARKET_HALTED: "The market is halted, for example after an order the exchange does not know.",
 } as const;
 
 export type AbortReason = keyof typeof ABORT_REASONS;

@@ -22,6 +22,20 @@ export interface CallGuardOptions {
   retryBackoffMs: number;
 }
 
+/** Options of one guarded call. */
+export interface CallOptions {
+  /**
+   * Most retries this call may make, below what the error map allows. Order
+   * placement passes 0, because a resend needs a lookup first.
+   */
+  maxRetries?: number;
+}
+
+/** The result of `CallGuard.attempt`: the value, or the classified failure. */
+export type CallOutcome<T> =
+  | { ok: true; value: T; latencyMs: number }
+  | { ok: false; failure: ExchangeFailure; latencyMs: number; attempts: number };
+
 /**
  * Runs every exchange call of a cycle: times it, abandons it at the
  * timeout, retries what the error map allows inside the deadline, and turns
@@ -32,21 +46,47 @@ export class CallGuard {
 
   constructor(private readonly options: CallGuardOptions) {}
 
-  async call<T>(name: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` and returns its value. Throws a `CycleAbort` for a failure
+   * with no retry left, and `API_LAG` for a reply over the latency budget.
+   */
+  async call<T>(
+    name: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const outcome = await this.attempt(name, run, options);
+    if (!outcome.ok) throw this.abortFor(outcome.failure, outcome.latencyMs, outcome.attempts);
+    this.#checkLatency(name, outcome.latencyMs);
+    return outcome.value;
+  }
+
+  /**
+   * Runs `run` with the retries the error map allows and returns the value
+   * or the failure, without aborting. A reply over the latency budget is
+   * returned like any other, so an order's reply is never dropped for being
+   * slow. `run` receives a signal that aborts when the call is abandoned.
+   */
+  async attempt<T>(
+    name: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<CallOutcome<T>> {
     for (let attempt = 0; ; attempt++) {
       const started = this.options.clock.monotonic();
       try {
         const value = await this.#withTimeout(name, run);
-        const latency = this.options.clock.monotonic() - started;
-        this.calls.push({ name, latency_ms: round(latency), ok: true });
-        this.#checkLatency(name, latency);
-        return value;
+        const latencyMs = round(this.options.clock.monotonic() - started);
+        this.calls.push({ name, latency_ms: latencyMs, ok: true });
+        return { ok: true, value, latencyMs };
       } catch (error) {
         if (error instanceof CycleAbort) throw error;
         const failure = classifyExchangeError(error, name);
-        const latency = this.options.clock.monotonic() - started;
-        this.calls.push({ name, latency_ms: round(latency), ok: false, error: failure.kind });
-        if (!(await this.#mayRetry(failure, attempt))) throw abortFor(failure, latency, attempt);
+        const latencyMs = round(this.options.clock.monotonic() - started);
+        this.calls.push({ name, latency_ms: latencyMs, ok: false, error: failure.kind });
+        if (!(await this.#mayRetry(failure, attempt, options))) {
+          return { ok: false, failure, latencyMs, attempts: attempt + 1 };
+        }
       }
     }
   }
@@ -56,16 +96,23 @@ export class CallGuard {
     return this.options.deadlineAt - this.options.clock.monotonic();
   }
 
-  async #withTimeout<T>(name: string, run: () => Promise<T>): Promise<T> {
+  /** The abort a failure ends the cycle with, carrying the values behind it. */
+  abortFor(failure: ExchangeFailure, latencyMs: number, attempts: number): CycleAbort {
+    return abortFor(failure, latencyMs, attempts - 1);
+  }
+
+  async #withTimeout<T>(name: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const abandon = new AbortController();
     const limit = Math.min(this.options.timeoutMs, Math.max(0, this.remainingMs()));
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        abandon.abort();
         reject(new ExchangeFailure("timeout", name, `no reply within ${Math.round(limit)} ms`));
       }, limit);
     });
     try {
-      return await Promise.race([run(), expired]);
+      return await Promise.race([run(abandon.signal), expired]);
     } finally {
       clearTimeout(timer);
     }
@@ -81,8 +128,9 @@ export class CallGuard {
     );
   }
 
-  async #mayRetry(failure: ExchangeFailure, attempt: number): Promise<boolean> {
-    if (attempt >= CONSEQUENCES[failure.kind].retries) return false;
+  async #mayRetry(failure: ExchangeFailure, attempt: number, options: CallOptions) {
+    const allowed = Math.min(CONSEQUENCES[failure.kind].retries, options.maxRetries ?? Infinity);
+    if (attempt >= allowed) return false;
     const backoff = this.options.retryBackoffMs * 2 ** attempt;
     if (this.remainingMs() < backoff + this.options.timeoutMs) return false;
     await this.options.clock.sleep(backoff);

@@ -24,20 +24,63 @@ export interface Consequence {
   retries: number;
   /** Abort reason when no retry is left. */
   abort: AbortReason;
+  /**
+   * True when an order call that failed this way may still have reached the
+   * exchange (no reply, an outage page, a reply that is not data). Such an
+   * order is looked up and never sent again in the same cycle.
+   */
+  ambiguous: boolean;
+  /** True when the failure halts the market until an operator re-arms it. */
+  halt: boolean;
 }
 
 export const CONSEQUENCES: Record<ExchangeErrorKind, Consequence> = {
-  timeout: { retries: 0, abort: "API_LAG" },
-  unavailable: { retries: 0, abort: "EXCHANGE_UNAVAILABLE" },
-  rate_limited: { retries: 1, abort: "RATE_LIMITED" },
-  nonce: { retries: 1, abort: "EXCHANGE_ERROR" },
-  funds: { retries: 0, abort: "EXCHANGE_ERROR" },
-  order_rejected: { retries: 0, abort: "EXCHANGE_ERROR" },
-  order_not_found: { retries: 0, abort: "EXCHANGE_ERROR" },
-  operator: { retries: 0, abort: "EXCHANGE_ERROR" },
-  invalid_response: { retries: 0, abort: "EXCHANGE_UNAVAILABLE" },
-  unknown: { retries: 0, abort: "EXCHANGE_ERROR" },
+  timeout: { retries: 0, abort: "API_LAG", ambiguous: true, halt: false },
+  unavailable: { retries: 0, abort: "EXCHANGE_UNAVAILABLE", ambiguous: true, halt: false },
+  rate_limited: { retries: 1, abort: "RATE_LIMITED", ambiguous: false, halt: false },
+  nonce: { retries: 1, abort: "NONCE_ERROR", ambiguous: false, halt: false },
+  funds: { retries: 0, abort: "INSUFFICIENT_FUNDS", ambiguous: false, halt: false },
+  order_rejected: { retries: 0, abort: "ORDER_REJECTED", ambiguous: false, halt: false },
+  order_not_found: { retries: 0, abort: "ORDER_UNKNOWN", ambiguous: false, halt: true },
+  operator: { retries: 0, abort: "OPERATOR_NEEDED", ambiguous: false, halt: false },
+  invalid_response: { retries: 0, abort: "EXCHANGE_UNAVAILABLE", ambiguous: true, halt: false },
+  unknown: { retries: 0, abort: "EXCHANGE_ERROR", ambiguous: true, halt: false },
 };
+
+/**
+ * Kraken's error texts, matched before the ccxt class, because ccxt 4.5
+ * maps some of them to classes of another kind (`EOrder:Unknown order` is an
+ * `InvalidOrder`) and sends others (`EOrder:Invalid order`,
+ * `EOrder:Cost minimum not met`) to its generic `ExchangeError`. A text
+ * matches when the exchange's message contains it.
+ */
+const KRAKEN_TEXT_KINDS: ReadonlyArray<[string, ExchangeErrorKind]> = [
+  ["EAPI:Invalid nonce", "nonce"],
+  ["EGeneral:Too many requests", "rate_limited"],
+  ["EAPI:Rate limit exceeded", "rate_limited"],
+  ["EOrder:Rate limit exceeded", "rate_limited"],
+  ["EGeneral:Temporary lockout", "rate_limited"],
+  ["EOrder:Insufficient funds", "funds"],
+  ["EOrder:Unknown order", "order_not_found"],
+  ["EOrder:Invalid order", "order_not_found"],
+  ["EOrder:Order minimum not met", "order_rejected"],
+  ["EOrder:Cost minimum not met", "order_rejected"],
+  ["EOrder:Invalid price", "order_rejected"],
+  ["EOrder:Orders limit exceeded", "order_rejected"],
+  ["EOrder:Positions limit exceeded", "order_rejected"],
+  ["EOrder:Duplicate cl_ord_id", "order_rejected"],
+  ["EAPI:Invalid key", "operator"],
+  ["EAPI:Invalid signature", "operator"],
+  ["EAPI:Feature disabled", "operator"],
+  ["EGeneral:Permission denied", "operator"],
+  ["ETrade:User Locked", "operator"],
+  ["EService:Unavailable", "unavailable"],
+  ["EService:Busy", "unavailable"],
+  ["EService:Market in cancel_only mode", "unavailable"],
+  ["EService:Market in post_only mode", "unavailable"],
+  ["EGeneral:Internal error", "unavailable"],
+  ["EDatabase:Internal error", "unavailable"],
+];
 
 const CCXT_KINDS: Record<string, ExchangeErrorKind> = {
   RequestTimeout: "timeout",
@@ -102,10 +145,14 @@ export function classifyExchangeError(error: unknown, call: string): ExchangeFai
     });
   }
   const text = error instanceof Error ? error.message : String(error);
-  const kind = kindOf(error);
+  const kind = krakenTextKind(text) ?? kindOf(error);
   const status = httpStatusIn(text);
   const bodyStart = htmlBodyStart(text);
   return new ExchangeFailure(kind, call, text.slice(0, 500), status, bodyStart, { cause: error });
+}
+
+function krakenTextKind(text: string): ExchangeErrorKind | undefined {
+  return KRAKEN_TEXT_KINDS.find(([pattern]) => text.includes(pattern))?.[1];
 }
 
 function kindOf(error: unknown): ExchangeErrorKind {

@@ -1,7 +1,18 @@
 import type { AbortReason } from "../cycle/reasons.ts";
 
 export type TradingMode = "PAPER" | "LIVE";
-export type CycleStatus = "running" | "completed" | "aborted" | "skipped" | "crashed";
+/**
+ * `incomplete`: a later cycle found the row still running past the deadline.
+ * `released`: an operator released the row for a re-run.
+ */
+export type CycleStatus =
+  | "running"
+  | "completed"
+  | "aborted"
+  | "skipped"
+  | "crashed"
+  | "incomplete"
+  | "released";
 export type Decision = "BUY" | "SELL" | "HOLD";
 export type Side = "buy" | "sell";
 
@@ -23,12 +34,14 @@ export interface ClaimResult {
   claimed: boolean;
   /** Status of the row that was already there, when `claimed` is false. */
   existingStatus?: CycleStatus;
+  /** Attempt number: 1, plus one for each re-run after a release. */
+  attempt?: number;
 }
 
 /** The last write of a cycle. */
 export interface CycleFinish {
   cycleId: string;
-  status: Exclude<CycleStatus, "running">;
+  status: Exclude<CycleStatus, "running" | "incomplete" | "released">;
   abortReason: AbortReason | null;
   decision: Decision | null;
   /** Mark-to-market equity in the quote currency, when it was computed. */

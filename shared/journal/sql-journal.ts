@@ -25,12 +25,20 @@ const CYCLE_STATUSES: readonly CycleStatus[] = [
   "aborted",
   "skipped",
   "crashed",
+  "incomplete",
+  "released",
 ];
 
 /** SQLSTATEs raised by the `titan_*` functions. */
 const CHECK_VIOLATION = "23514";
 const NO_DATA_FOUND = "P0002";
 const NOT_IN_PREREQUISITE_STATE = "55000";
+
+interface ClaimRow {
+  claimed: boolean;
+  existing_status: string | null;
+  attempt: number | null;
+}
 
 interface SystemStateRow {
   halted: boolean;
@@ -49,8 +57,8 @@ export class SqlJournal implements Journal {
   constructor(private readonly client: SqlClient) {}
 
   async claimCycle(claim: CycleClaim): Promise<ClaimResult> {
-    const rows = await this.client.query<{ claimed: boolean; existing_status: string | null }>(
-      "select claimed, existing_status from public.titan_claim_cycle(" +
+    const rows = await this.client.query<ClaimRow>(
+      "select claimed, existing_status, attempt from public.titan_claim_cycle(" +
         "$1, $2, $3::timestamptz, $4, $5, $6, $7::timestamptz)",
       [
         claim.cycleId,
@@ -69,8 +77,13 @@ export class SqlJournal implements Journal {
           "Retry the cycle.",
       );
     }
-    if (row.claimed) return { claimed: true };
-    return { claimed: false, existingStatus: cycleStatus(claim.cycleId, row.existing_status) };
+    const attempt = row.attempt ?? 1;
+    if (row.claimed) return { claimed: true, attempt };
+    return {
+      claimed: false,
+      existingStatus: cycleStatus(claim.cycleId, row.existing_status),
+      attempt,
+    };
   }
 
   async readSystemState(): Promise<SystemState> {
