@@ -135,7 +135,7 @@ describe("secrets", () => {
     const error = `EGeneral:Invalid key ${secret}`;
     run.crafted.rewrite("OHLC", () => ({ body: { error: [error] } }));
     const result = (await settle(run.deps({ secrets: [secret] }))) as CycleResult;
-    expect(result.abortReason).toBe("EXCHANGE_ERROR");
+    expect(result.outcome).toBe("aborted");
     expect(result.message).not.toContain(secret);
   });
 
@@ -147,7 +147,7 @@ describe("secrets", () => {
     const [row] = await logRows(run.harness);
     const abort = row?.ai_audit_payload?.abort as { details: { exchange_text: string } };
     const escaped = JSON.stringify(secret).slice(1, -1); // ccxt quotes the reply body as JSON
-    expect(row?.abort_reason).toBe("EXCHANGE_ERROR");
+    expect(row?.status).toBe("aborted");
     expect(abort.details.exchange_text).not.toContain(escaped);
   });
 });
