@@ -11,7 +11,7 @@ import { slotStart } from "../shared/time/slots.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv, titanHome } from "./lib/env.ts";
 import { FileSink } from "./lib/file-sink.ts";
-import { openLocalJournal } from "./lib/journal.ts";
+import { LocalDatabaseError, openLocalJournal } from "./lib/journal.ts";
 import { createProgress } from "./lib/progress.ts";
 import { defaultRange, replay, type ReplaySummary } from "./lib/replay-run.ts";
 
@@ -132,7 +132,12 @@ function describe(s: ReplaySummary): string {
 main().then(
   (code) => process.exit(code),
   (error) => {
-    if (error instanceof ConfigError || error instanceof CandleFileError || usageError(error)) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof CandleFileError ||
+      error instanceof LocalDatabaseError ||
+      usageError(error)
+    ) {
       fail(error.message, USAGE);
     }
     throw error;

@@ -29,11 +29,28 @@ export async function openLocalJournal(
     const client = createPostgresClient(url);
     return { journal: new SqlJournal(client), client, location: redactUrl(url) };
   }
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = await createPgliteClient(dataDir ?? undefined);
+  const client = await openEmbedded(dataDir);
   await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
   const location = dataDir ? `embedded database ${dataDir}` : "embedded database in memory";
   return { journal: new SqlJournal(client), client, location };
+}
+
+/** The embedded database could not be opened where the user pointed it. */
+export class LocalDatabaseError extends Error {
+  override readonly name = "LocalDatabaseError";
+}
+
+async function openEmbedded(dataDir: string | null): Promise<SqlClient> {
+  try {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    return await createPgliteClient(dataDir ?? undefined);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new LocalDatabaseError(
+      `cannot open the embedded database in ${dataDir}: ${reason}; ` +
+        "point --db or TITAN_HOME at a folder you can write.",
+    );
+  }
 }
 
 /** The embedded database folder under TITAN_HOME. */

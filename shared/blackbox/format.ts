@@ -46,7 +46,9 @@ export function formatValue(value: FieldValue): string {
     return String(value);
   }
   if (BARE_STRING.test(value) && !BARE_LITERALS.has(value)) return value;
-  return JSON.stringify(value);
+  // JSON.stringify leaves U+2028 and U+2029 unescaped, and both end a line
+  // for many readers, so they are escaped too.
+  return JSON.stringify(value).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
 /**

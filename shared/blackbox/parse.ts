@@ -15,7 +15,7 @@ export interface UnparsedLine {
 
 export type ParsedLine = ({ ok: true } & LogEntry) | ({ ok: false } & UnparsedLine);
 
-const HEAD = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}),(\d{3}) \[([A-Z]+)\] (.*)$/;
+const HEAD = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}),(\d{3}) \[([A-Z]+)\] (.*)$/s;
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** Parses one blackbox line; never throws. */
