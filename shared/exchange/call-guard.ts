@@ -1,4 +1,5 @@
 import { CycleAbort } from "../cycle/reasons.ts";
+import { SqlError } from "../journal/sql-client.ts";
 import type { Clock } from "../time/clock.ts";
 import { classifyExchangeError, CONSEQUENCES, ExchangeFailure } from "./errors.ts";
 
@@ -80,7 +81,8 @@ export class CallGuard {
         this.calls.push({ name, latency_ms: latencyMs, ok: true });
         return { ok: true, value, latencyMs };
       } catch (error) {
-        if (error instanceof CycleAbort) throw error;
+        // A database error inside a call (the API key's lock) is no exchange failure.
+        if (error instanceof CycleAbort || error instanceof SqlError) throw error;
         const failure = classifyExchangeError(error, name);
         const latencyMs = round(this.options.clock.monotonic() - started);
         this.calls.push({ name, latency_ms: latencyMs, ok: false, error: failure.kind });
@@ -111,8 +113,11 @@ export class CallGuard {
         reject(new ExchangeFailure("timeout", name, `no reply within ${Math.round(limit)} ms`));
       }, limit);
     });
+    const running = run(abandon.signal);
+    // A call abandoned at the timeout may still settle later; nothing awaits it then.
+    running.catch(() => {});
     try {
-      return await Promise.race([run(abandon.signal), expired]);
+      return await Promise.race([running, expired]);
     } finally {
       clearTimeout(timer);
     }

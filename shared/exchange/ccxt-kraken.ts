@@ -14,11 +14,14 @@ export interface KrakenOptions {
 
 type KrakenInstance = InstanceType<typeof KrakenExchange>;
 
+/** The ccxt Kraken instance `createKraken` returns. */
+export type GuardedKrakenInstance = GuardedKraken;
+
 /**
  * Creates a ccxt Kraken instance. ccxt's rate limiter is off because a cycle
  * makes a handful of calls and `CallGuard` owns timing and retries.
  */
-export function createKraken(options: KrakenOptions): KrakenInstance {
+export function createKraken(options: KrakenOptions): GuardedKrakenInstance {
   const config: Record<string, unknown> = {
     enableRateLimit: false,
     timeout: options.timeoutMs,
@@ -36,11 +39,38 @@ export function createKraken(options: KrakenOptions): KrakenInstance {
 const BODY_START_CHARS = 200;
 
 /**
- * Kraken with one change: a reply that is not JSON (a CDN's HTML error
+ * Kraken with two changes. A reply that is not JSON (a CDN's HTML error
  * page, whatever its status) or any 5xx fails here with its status and the
- * start of its body, before ccxt could hand the text on as data.
+ * start of its body, before ccxt could hand the text on as data. And each
+ * private call's nonce is larger than the last one this instance sent and
+ * than a floor the caller raises, where ccxt 4.5 sends the clock's
+ * milliseconds: two calls in one millisecond, or two processes whose
+ * clocks differ, would otherwise send a nonce Kraken rejects.
  */
 class GuardedKraken extends KrakenExchange {
+  #lastNonce = 0;
+  #nonceFloor = 0;
+
+  override nonce(): number {
+    const next = Math.max(this.milliseconds(), this.#lastNonce + 1, this.#nonceFloor + 1);
+    this.#lastNonce = next;
+    return next;
+  }
+
+  /** Makes every later nonce larger than `nonce`, e.g. the last one stored for the key. */
+  raiseNonceFloor(nonce: number): void {
+    if (Number.isSafeInteger(nonce)) this.#nonceFloor = Math.max(this.#nonceFloor, nonce);
+  }
+
+  /**
+   * Returns the last nonce this instance generated; 0 before its first
+   * private call. A method, because ccxt's constructor reads every getter
+   * before this class's fields exist.
+   */
+  lastNonce(): number {
+    return this.#lastNonce;
+  }
+
   override handleErrors(
     code: number,
     reason: string,

@@ -267,6 +267,7 @@ declare
   v_cost numeric;
   v_fee numeric;
   v_position public.live_positions%rowtype;
+  v_price numeric;
   v_new_amount numeric;
   v_new_average numeric;
 begin
@@ -299,6 +300,12 @@ begin
   v_amount := p_filled - v_order.filled_amount;
   v_cost := p_cost - v_order.cost;
   v_fee := p_fee - v_order.fee;
+  -- The first fill of an order is priced at the exchange's average price, later
+  -- ones at their own cost per unit, because the reported cost is rounded.
+  v_price := case
+    when v_order.filled_amount = 0 and p_average_price is not null then p_average_price
+    when v_amount > 0 then v_cost / v_amount
+  end;
   if v_amount < 0 or v_cost < 0 or v_fee < 0 then
     raise exception using
       errcode = 'invalid_parameter_value',
@@ -326,8 +333,8 @@ begin
   v_new_average := case
     when v_new_amount <= 0 then null
     when v_order.side = 'sell' or v_amount = 0 then v_position.average_price
-    when v_position.amount <= 0 or v_position.average_price is null then v_cost / v_amount
-    else (v_position.amount * v_position.average_price + v_cost) / v_new_amount
+    when v_position.amount <= 0 or v_position.average_price is null then v_price
+    else (v_position.amount * v_position.average_price + v_amount * v_price) / v_new_amount
   end;
 
   update public.live_positions lp
