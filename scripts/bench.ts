@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: measures the backtest against a bare parse-and-average
- * pass, replay against the backtest, and the deployed run-cycle bundle,
+ * pass, replay against the backtest, and the deployed run-cycle bundle (cold
+ * start next to a ccxt import, memory after one cycle, warm CPU per cycle),
  * prints a table, and writes it with the machine's description to
  * docs/benchmarks.md. `npm run bench:smoke` runs a small range and only prints.
  */
@@ -25,6 +26,7 @@ import {
   formatBenchTable,
   type MachineInfo,
 } from "./lib/report/bench-table.ts";
+import { median, spread } from "./lib/bench/stats.ts";
 import { measureBundle } from "./lib/report/bundle-bench.ts";
 import { defaultRange, DISPATCH_DELAY_MS, replay } from "./lib/replay-run.ts";
 
@@ -39,14 +41,26 @@ const USAGE = `Usage: npm run bench -- [options]
 
 Measures backtest throughput and its wall time against a bare pass that
 parses the candles file and computes one moving average, replay's cycles per
-second, and the deployed run-cycle bundle; prints the table and writes it to
-docs/benchmarks.md with the machine's description.
+second, and the deployed run-cycle bundle: its size, its cold start in Deno
+against the simulator next to a Deno process that imports all of ccxt, its
+memory after one cycle, and the CPU time of a warm cycle. Prints the table
+and writes it to docs/benchmarks.md with the machine's description.
+
+The bundle's cold starts need Postgres: a throwaway cluster started with
+initdb and pg_ctl (Postgres 15 installed), or the server --postgres-url names.
 
 Options:
-  --candles FILE  candles file (default: the 2023 XBT/USD file in ../shared/data)
-  --runs N        timed runs per measurement after two warm-up runs (default 15)
-  --smoke         a small range and fewer runs, a few seconds; prints only
-  --help          show this help`;
+  --candles FILE       candles file; the simulator serves it too (default: the
+                       2023 XBT/USD file in ../shared/data)
+  --runs N             timed backtest runs after two warm-up runs (default 15)
+  --postgres-url URL   Postgres server on which the bench may create and drop
+                       databases (default: start a throwaway cluster)
+  --smoke              a small range, one cold start and 3 warm cycles, for CI;
+                       prints only
+  --help               show this help`;
+
+/** Timed fresh processes per cold-start side, and warm cycles, by mode. */
+const BUNDLE_RUNS = { full: { runs: 7, warmUp: 10, cycles: 100 }, smoke: { runs: 1, warmUp: 1, cycles: 3 } };
 
 interface Timings {
   /** Candles whose close opened a slot of the range, and slots run. */
@@ -60,14 +74,6 @@ interface Timings {
   engineCpuMs: number[];
   backtestWallMs: number[];
   baselineWallMs: number[];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Parses the file and computes a 20-candle simple moving average of the close: the baseline. */
@@ -177,10 +183,6 @@ async function measureReplay(candles: Candle[], config: TitanConfig, slots: numb
 
 function formatCount(value: number): string {
   return Math.round(value).toLocaleString("en-US");
-}
-
-function spread(values: readonly number[], format: (value: number) => string): string {
-  return `${format(Math.min(...values))}-${format(Math.max(...values))}`;
 }
 
 function backtestRows(timings: Timings): BenchRow[] {
@@ -296,6 +298,7 @@ async function main(): Promise<number> {
     options: {
       candles: { type: "string", default: DEFAULT_CANDLES },
       runs: { type: "string" },
+      "postgres-url": { type: "string" },
       smoke: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -324,12 +327,16 @@ async function main(): Promise<number> {
     console.error("measuring replay...");
     cyclesPerS = await measureReplay(parseCandleFile(text, values.candles), config, 200, 3);
   }
-  console.error("measuring the run-cycle bundle...");
-  const measured = [
-    ...backtestRows(timings),
-    ...replayRows(cyclesPerS, timings),
-    ...measureBundle(ROOT, values.smoke ? 1 : 5),
-  ];
+  const bundle = await measureBundle({
+    root: ROOT,
+    candlesFile: values.candles,
+    candles: parseCandleFile(fullText, values.candles),
+    historyCandles: config.cycle.historyCandles,
+    ...(values.smoke ? BUNDLE_RUNS.smoke : BUNDLE_RUNS.full),
+    ...(values["postgres-url"] === undefined ? {} : { postgresUrl: values["postgres-url"] }),
+    log: (message) => console.error(message),
+  });
+  const measured = [...backtestRows(timings), ...replayRows(cyclesPerS, timings), ...bundle.rows];
   // A smoke run is small and cold, so its figures are not held against the targets.
   const rows = values.smoke
     ? measured.map((row) => ({
@@ -346,7 +353,7 @@ async function main(): Promise<number> {
       formatBenchPage(
         rows,
         describeMachine(loadAtStart),
-        methodNotes(values.candles, runs, timings),
+        [...methodNotes(values.candles, runs, timings), ...bundle.method],
       ),
     );
     console.error(`written to ${DOCS_PAGE}`);

@@ -60,7 +60,20 @@ export const verdictSchema = z.object({
   signals: z.record(z.string(), numberOrNull),
   order_request: orderSchema.nullable(),
   order_outcome: z.object({
-    status: z.enum(["none", "filled", "skipped", "rejected"]),
+    /**
+     * `open`, `partially_filled`, `canceled` and `unknown` are LIVE outcomes:
+     * the order's state on the exchange when the cycle ended.
+     */
+    status: z.enum([
+      "none",
+      "filled",
+      "skipped",
+      "rejected",
+      "open",
+      "partially_filled",
+      "canceled",
+      "unknown",
+    ]),
     reason: z.string().nullable(),
     fill: orderSchema.nullable(),
     client_order_id: z.string().nullable(),

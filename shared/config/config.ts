@@ -4,6 +4,7 @@ import { riskParamsSchema } from "../risk/risk-params.ts";
 import { createTrendEvaluator } from "../strategy/trend.ts";
 import { assertHistoryConfig } from "../market/integrity.ts";
 import { SLOT_MS } from "../time/slots.ts";
+import { Secret } from "./secret.ts";
 
 /**
  * Configuration from environment variables (Supabase secrets in production,
@@ -35,7 +36,16 @@ const envSchema = z.object({
   TITAN_PAPER_SLIPPAGE_BPS: z.coerce.number().min(0).max(500).default(5),
   TITAN_STRATEGY_PARAMS: z.string().default("{}"),
   TITAN_RISK_PARAMS: z.string().default("{}"),
+  KRAKEN_API_KEY: z.string().optional(),
+  KRAKEN_API_SECRET: z.string().optional(),
+  TITAN_ORDER_GRACE_MS: int(0, 24 * 3_600_000).default(120_000),
 });
+
+/** Variables whose values never appear in a configuration error. */
+const SECRET_VARIABLES = new Set(["KRAKEN_API_KEY", "KRAKEN_API_SECRET"]);
+
+/** Base64 as Kraken issues API secrets; the length must also be a multiple of 4. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export interface CycleSettings {
   intervalMs: number;
@@ -49,6 +59,23 @@ export interface CycleSettings {
   gapPolicy: { recentCandles: number; maxMissingRatio: number };
 }
 
+/** The Kraken API key of a LIVE configuration. */
+export interface KrakenCredentials {
+  apiKey: Secret;
+  /** Base64, as Kraken issues it. */
+  apiSecret: Secret;
+}
+
+export interface LiveSettings {
+  /** The key; null in PAPER, never null in LIVE. */
+  credentials: KrakenCredentials | null;
+  /**
+   * How long an order that was sent but never seen on the exchange stays
+   * `unknown` before reconciliation marks it `orphaned` and halts its market.
+   */
+  orderGraceMs: number;
+}
+
 export interface TitanConfig {
   mode: "PAPER" | "LIVE";
   markets: string[];
@@ -57,6 +84,7 @@ export interface TitanConfig {
   paper: { startBalances: Record<string, number>; slippageBps: number };
   strategy: z.infer<typeof trendParamsSchema>;
   risk: z.infer<typeof riskParamsSchema>;
+  live: LiveSettings;
 }
 
 /** Invalid configuration; the message lists every problem with its variable. */
@@ -93,13 +121,26 @@ export function loadConfig(env: Env): TitanConfig {
     },
     strategy: parseJsonParams("TITAN_STRATEGY_PARAMS", e.TITAN_STRATEGY_PARAMS, trendParamsSchema),
     risk: parseJsonParams("TITAN_RISK_PARAMS", e.TITAN_RISK_PARAMS, riskParamsSchema),
+    live: {
+      credentials: credentialsOf(e.KRAKEN_API_KEY, e.KRAKEN_API_SECRET),
+      orderGraceMs: e.TITAN_ORDER_GRACE_MS,
+    },
   };
-  checkCrossFieldRules(config);
+  checkCrossFieldRules(config, e.KRAKEN_API_KEY, e.KRAKEN_API_SECRET);
   return config;
 }
 
+function credentialsOf(apiKey?: string, apiSecret?: string): KrakenCredentials | null {
+  if (apiKey === undefined || apiSecret === undefined) return null;
+  return { apiKey: new Secret(apiKey.trim()), apiSecret: new Secret(apiSecret.trim()) };
+}
+
 /** Named rules that relate one setting to another. */
-function checkCrossFieldRules(config: TitanConfig): void {
+function checkCrossFieldRules(
+  config: TitanConfig,
+  apiKey: string | undefined,
+  apiSecret: string | undefined,
+): void {
   const c = config.cycle;
   const problems: string[] = [];
   if (c.latencyBudgetMs > c.exchangeTimeoutMs) {
@@ -125,12 +166,32 @@ function checkCrossFieldRules(config: TitanConfig): void {
   } catch (error) {
     problems.push(`TITAN_HISTORY_CANDLES: ${(error as Error).message}`);
   }
-  if (config.mode === "LIVE") {
+  if (config.mode === "LIVE") problems.push(...liveProblems(apiKey, apiSecret));
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
+}
+
+/**
+ * LIVE needs the Kraken key and its secret. The messages name the variable
+ * and, for a malformed secret, its length, never a value.
+ */
+function liveProblems(apiKey: string | undefined, apiSecret: string | undefined): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of [["KRAKEN_API_KEY", apiKey], ["KRAKEN_API_SECRET", apiSecret]]) {
+    if (value === undefined || value.trim() === "") {
+      problems.push(`${name} is missing; SYSTEM_MODE=LIVE needs the Kraken API key and secret.`);
+    }
+  }
+  if (apiKey !== undefined && /\s/.test(apiKey.trim())) {
+    problems.push("KRAKEN_API_KEY contains white space; set the key exactly as Kraken shows it.");
+  }
+  const secret = apiSecret?.trim() ?? "";
+  if (secret !== "" && (secret.length % 4 !== 0 || !BASE64.test(secret))) {
     problems.push(
-      "SYSTEM_MODE=LIVE is not available in this version; set SYSTEM_MODE=PAPER.",
+      `KRAKEN_API_SECRET (${secret.length} characters) is not base64; set the private key ` +
+        "exactly as Kraken shows it when the API key is created.",
     );
   }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
+  return problems;
 }
 
 function parseMarkets(text: string): string[] {
@@ -182,7 +243,8 @@ function parseJsonParams<T extends z.ZodType>(name: string, text: string, schema
 function describeIssues(error: z.ZodError, env: Env): string {
   const lines = error.issues.map((issue) => {
     const key = String(issue.path[0]);
-    return `${key}=${JSON.stringify(env[key])}: ${issue.message}`;
+    const shown = SECRET_VARIABLES.has(key) ? "[REDACTED]" : JSON.stringify(env[key]);
+    return `${key}=${shown}: ${issue.message}`;
   });
   return `Invalid configuration:\n- ${lines.join("\n- ")}`;
 }

@@ -5,6 +5,7 @@ import type { BlackboxSink } from "../blackbox/recorder.ts";
 import type { Clock } from "../time/clock.ts";
 import type { AbortReason } from "./reasons.ts";
 import type { AuditPayload } from "../audit/payload.ts";
+import type { ExecutionVenue } from "./venue.ts";
 
 /** Everything a cycle needs, handed in by its caller. */
 export interface CycleDeps {
@@ -20,6 +21,11 @@ export interface CycleDeps {
   secrets?: readonly (string | undefined)[];
   /** Memory in use, for the audit; omitted where the runtime cannot say. */
   memoryUsage?: () => { rss: number; heapUsed: number };
+  /**
+   * Where LIVE orders go (`createLiveVenue` in shared/live). Required when
+   * a cycle runs LIVE; PAPER cycles use the PAPER venue and ignore it.
+   */
+  venue?: ExecutionVenue;
 }
 
 export interface CycleRequest {

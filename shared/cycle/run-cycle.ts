@@ -5,6 +5,7 @@ import { cycleId as makeCycleId, isoTime, marketKey, slotStart } from "../time/s
 import type { CycleDeps, CycleRequest, CycleResult } from "./context.ts";
 import { CycleAbort } from "./reasons.ts";
 import { CycleState } from "./state.ts";
+import { venueFor } from "./venue.ts";
 import { checkClock, readMarket } from "./steps/market-data.ts";
 import { decideAndExecute, markPortfolio } from "./steps/trade.ts";
 
@@ -47,6 +48,7 @@ export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<
     startedAt: now,
   });
   if (!claim.claimed) return alreadyRan(deps, log, state, claim.existingStatus ?? null);
+  state.attempt = claim.attempt ?? 1;
 
   let fill: CycleResult["fill"] = null;
   try {
@@ -61,16 +63,16 @@ async function runSteps(deps: CycleDeps, guard: CallGuard, state: CycleState, lo
   const step = timeSteps(deps, state);
   await step("kill_switch", () => checkKillSwitch(deps, state, log));
   await step("slot", () => Promise.resolve(checkSlotAge(deps, state)));
-  // NOTE: PAPER fills are recorded in the same transaction as their balances,
-  // so a PAPER cycle leaves nothing half done to recover.
+  // LIVE reconciles the orders earlier cycles left unresolved before anything new.
+  await step("recover", () => venueFor(deps, state.mode).recover({ deps, guard, state, log }));
   const exchangeNow = await step("clock", () => checkClock(deps, guard, state, log));
   const evaluator = createTrendEvaluator(deps.config.strategy);
   const snapshot = await step("market_data", () =>
     readMarket(deps, guard, state, log, exchangeNow, evaluator.requiredCandles)
   );
-  const balances = await step("portfolio", () => markPortfolio(deps, state, log, snapshot));
+  const balances = await step("portfolio", () => markPortfolio(deps, state, log, snapshot, guard));
   return step("decision", () =>
-    decideAndExecute(deps, state, log, snapshot, balances, evaluator, () => guard.remainingMs())
+    decideAndExecute(deps, state, log, snapshot, balances, evaluator, guard)
   );
 }
 

@@ -23,6 +23,8 @@ export class CycleState {
   abort: CycleAbort | null = null;
   crash: { message: string; stack: string | null } | null = null;
   skipped = false;
+  /** Attempt number of the cycle: 1, plus one for each re-run after a release. */
+  attempt = 1;
   /** Reason BUY orders are skipped (kill switch in `stop-entries` mode), or null when allowed. */
   entriesStopped: string | null = null;
   readonly stepsMs: Record<string, number> = {};

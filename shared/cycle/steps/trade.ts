@@ -1,31 +1,32 @@
 import type { BlackboxRecorder } from "../../blackbox/recorder.ts";
-import { fillPaperOrder } from "../../broker/paper.ts";
-import type { Balances } from "../../journal/journal.ts";
+import type { CallGuard } from "../../exchange/call-guard.ts";
 import { freeBalance } from "../../risk/order-rules.ts";
 import { sizeOrder } from "../../risk/sizing.ts";
 import type { StrategyEvaluator } from "../../strategy/strategy.ts";
 import type { CycleDeps, CycleResult } from "../context.ts";
 import { CycleAbort } from "../reasons.ts";
 import type { CycleState } from "../state.ts";
+import { type AccountBalances, venueFor } from "../venue.ts";
 import type { MarketSnapshot } from "./market-data.ts";
 
-/** Client order id of a cycle's order: the cycle id, so a retry finds it. */
-export function clientOrderId(cycleId: string): string {
-  return cycleId;
-}
-
-/** Marks the portfolio to market at the bid, the price a sale would get now. */
+/**
+ * Reads the balances from the cycle's venue and marks the portfolio to
+ * market at the bid, the price a sale would get now. The position and the
+ * equity count everything held; the cash is the free quote balance.
+ */
 export async function markPortfolio(
   deps: CycleDeps,
   state: CycleState,
   log: BlackboxRecorder,
   snapshot: MarketSnapshot,
-): Promise<Balances> {
+  guard: CallGuard,
+): Promise<AccountBalances> {
   const { market, quote } = snapshot;
-  const balances = await deps.journal.readPaperBalances(deps.config.paper.startBalances);
-  const cash = freeBalance(balances, market.quote);
-  const position = freeBalance(balances, market.base);
-  const equity = cash + position * quote.bid;
+  const venue = venueFor(deps, state.mode);
+  const balances = await venue.readBalances({ deps, guard, state, log }, market);
+  const cash = freeBalance(balances.free, market.quote);
+  const position = freeBalance(balances.total, market.base);
+  const equity = freeBalance(balances.total, market.quote) + position * quote.bid;
   const previous = await deps.journal.lastEquity(state.market, state.slot);
   state.financials = {
     quote_currency: market.quote,
@@ -43,20 +44,22 @@ export async function markPortfolio(
 
 /**
  * Asks the strategy for a decision on the checked window, sizes the order
- * and fills it through the PAPER broker, recording the fill.
+ * on the free balances and executes it through the cycle's venue. The
+ * strategy counts as holding when the whole position, free or not, reaches
+ * the market minimum, so a staked or held position is never bought again.
  */
 export async function decideAndExecute(
   deps: CycleDeps,
   state: CycleState,
   log: BlackboxRecorder,
   snapshot: MarketSnapshot,
-  balances: Balances,
+  balances: AccountBalances,
   evaluator: StrategyEvaluator,
-  remainingMs: () => number,
+  guard: CallGuard,
 ): Promise<CycleResult["fill"]> {
   const { market, quote, window } = snapshot;
   for (const candle of window) evaluator.push(candle);
-  const holding = freeBalance(balances, market.base) >= market.minAmount;
+  const holding = freeBalance(balances.total, market.base) >= market.minAmount;
   const signal = evaluator.signal(holding);
   const verdict = {
     decision: signal.action,
@@ -74,49 +77,49 @@ export async function decideAndExecute(
     return skip(state, log, "ENTRIES_STOPPED", state.entriesStopped);
   }
   const slippage = deps.config.paper.slippageBps / 10_000;
-  const sizing = sizeOrder({ side, market, quote, balances, risk: deps.config.risk, slippage });
+  const free = balances.free;
+  const sizing = sizeOrder({ side, market, quote, balances: free, risk: deps.config.risk, slippage });
   if (sizing.kind === "skip") return skip(state, log, sizing.reason, sizing.message);
   verdict.order_request = sizing.order;
-  if (remainingMs() <= 0) {
+  if (guard.remainingMs() <= 0) {
     throw new CycleAbort("DEADLINE_EXCEEDED", "The cycle spent its deadline before placing the order.", {
-      remaining_ms: Math.round(remainingMs()),
+      remaining_ms: Math.round(guard.remainingMs()),
     });
   }
 
-  const result = fillPaperOrder(sizing.order, quote, market, balances, {
-    slippageBps: deps.config.paper.slippageBps,
-  });
-  if (result.kind === "rejected") return skip(state, log, result.reason, result.message);
-  const id = clientOrderId(state.cycleId);
-  const after = await deps.journal.recordPaperFill({
-    cycleId: state.cycleId,
-    market: state.market,
-    base: market.base,
-    quote: market.quote,
-    clientOrderId: id,
-    filledAt: deps.clock.now(),
-    ...result.fill,
-  });
-  verdict.order_outcome = { status: "filled", reason: null, fill: result.fill, client_order_id: id };
-  updateFinancials(state, after, snapshot, result.fill.fee);
+  const venue = venueFor(deps, state.mode);
+  const context = { deps, guard, state, log };
+  const result = await venue.execute(context, sizing.order, market, quote, balances);
+  if (result.kind === "skipped") return skip(state, log, result.reason, result.message);
+  const { fill, clientOrderId: id } = result;
+  verdict.order_outcome = { status: result.status, reason: null, fill, client_order_id: id };
+  updateFinancials(state, result.balancesAfter, snapshot, fill?.fee ?? 0);
+  if (fill === null) return null;
   log.info(signal.action, {
-    amount: result.fill.amount,
-    price: result.fill.price,
-    cost: round2(result.fill.cost),
-    fee: result.fill.fee,
+    amount: fill.amount,
+    price: fill.price,
+    cost: round2(fill.cost),
+    fee: fill.fee,
     client_order_id: id,
+    status: result.status,
   });
-  return result.fill;
+  return fill;
 }
 
 /** Re-marks the portfolio after a fill so the row shows the position it left. */
-function updateFinancials(state: CycleState, after: Balances, snapshot: MarketSnapshot, fee: number) {
+function updateFinancials(
+  state: CycleState,
+  after: AccountBalances,
+  snapshot: MarketSnapshot,
+  fee: number,
+) {
   const financials = state.financials;
   if (!financials) return;
   const before = financials.equity;
-  financials.cash = freeBalance(after, snapshot.market.quote);
-  financials.position = freeBalance(after, snapshot.market.base);
-  financials.equity = financials.cash + financials.position * snapshot.quote.bid;
+  const { base, quote } = snapshot.market;
+  financials.cash = freeBalance(after.free, quote);
+  financials.position = freeBalance(after.total, base);
+  financials.equity = freeBalance(after.total, quote) + financials.position * snapshot.quote.bid;
   if (financials.equity_change !== null && before !== null) {
     financials.equity_change += financials.equity - before;
   }

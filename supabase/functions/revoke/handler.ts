@@ -1,7 +1,10 @@
 /**
  * `revoke`, the kill switch. One call halts trading in the database
- * (`titan_halt`), sells the PAPER positions in `flatten` mode, and deletes
- * the Kraken key secrets through the Management API when it is configured.
+ * (`titan_halt`); in LIVE it cancels every open order on Kraken
+ * (`CancelAll`); in `flatten` mode it sells each market's free position
+ * (PAPER fills, or LIVE market orders through the write-ahead path); and it
+ * deletes the Kraken key secrets through the Management API when that is
+ * configured.
  * It accepts only `Authorization: Bearer <TITAN_REVOKE_SECRET>`.
  *
  * Request body (JSON): `{"reason": "...", "mode": "halt" | "stop-entries" |
@@ -66,6 +69,8 @@ export interface RevokeDeps {
     invocationId: string,
     by: string,
   ) => Promise<FlattenOutcome>;
+  /** Cancels every open order on the exchange and returns how many; absent in PAPER. */
+  cancelOpenOrders?: () => Promise<number>;
   /** Deletes function secrets, or names the settings missing to do so. */
   secrets: { delete: (names: readonly string[]) => Promise<void> } | { missing: string[] };
 }
@@ -87,12 +92,13 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
   const by = `${operator ?? "unnamed operator"} from ${ip ?? "unknown address"} ` +
     `(user agent ${userAgent ?? "none"})`;
   const halt = await deps.halt(by, reason, mode);
+  const exchange = await cancelOrders(deps, context.invocationId);
   const flatten = halt.action !== "already_halted" && mode === "flatten"
     ? await flattenAll(deps, config.markets, reason, context.invocationId, by)
     : null;
   const secrets = await deleteKeySecrets(deps);
 
-  const failed = secrets.status === "failed" ||
+  const failed = secrets.status === "failed" || exchange.status === "failed" ||
     (flatten ?? []).some((item) => item.status === "failed" || item.status === "crashed");
   return {
     status: failed ? 502 : 200,
@@ -104,8 +110,7 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
       halted_by: halt.haltedBy,
       halt_reason: halt.haltReason,
       halted_at: isoTime(halt.haltedAt),
-      // NOTE: LIVE trading, not built yet, must cancel the open orders on Kraken here.
-      exchange: "not applicable in PAPER",
+      exchange: deps.cancelOpenOrders === undefined ? "not applicable in PAPER" : exchange,
       flatten: flatten?.map(flattenBody) ??
         (mode === "flatten" ? "already flattened by an earlier call" : "not requested"),
       kraken_secrets: secrets,
@@ -113,6 +118,21 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
     reason: `${halt.action} ${halt.haltMode}: ${reason}; secrets ${secrets.status}` +
       (failed ? "; a step failed" : ""),
   };
+}
+
+/** Cancels the open orders in LIVE; a failure is reported, and the halt stands. */
+async function cancelOrders(deps: RevokeDeps, invocationId: string) {
+  if (deps.cancelOpenOrders === undefined) return { status: "not_applicable" };
+  try {
+    return { status: "canceled", count: await deps.cancelOpenOrders() };
+  } catch (error) {
+    const message = deps.invocation.scrub(error instanceof Error ? error.message : String(error));
+    deps.invocation.logError(`revoke ${invocationId}: cancelling the open orders failed: ${message}`);
+    return {
+      status: "failed",
+      error: `${message} Cancel the open orders on Kraken by hand; trading is halted.`,
+    };
+  }
 }
 
 function haltMessage(halt: HaltRecord): string {
