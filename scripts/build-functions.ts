@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   return problems.length > 0 ? 1 : 0;
 }
 
-/** One line per bundle: name, path, size, and the size against the target. */
+/** Formats a bundle's line: name, path, size, and the size against the target. */
 function sizeLine(result: BundleResult): string {
   const size = formatMegabytes(result.bytes);
   const verdict = result.bytes <= SIZE_TARGET_BYTES

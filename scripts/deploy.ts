@@ -63,6 +63,9 @@ function readOptions(): DeployOptions | null {
     options: {
       "project-ref": { type: "string" },
       "db-url": { type: "string" },
+      // NOTE: Node 20 also reads `--env-file FILE` after the script name, so a
+      // missing FILE ends the process with status 9 and "node: FILE: not found"
+      // before checkEnvFile runs.
       "env-file": { type: "string", default: ".env.production" },
       "dry-run": { type: "boolean", default: false },
       help: { type: "boolean", default: false },

@@ -52,7 +52,7 @@ interface DeployRun {
 /**
  * Runs `npm run deploy` (scripts/deploy.ts) with only PATH, HOME and `env`
  * set. It does not block the event loop, so the stand-in API served from
- * this process can answer the CLI.
+ * this process can respond to the CLI.
  */
 function deploy(args: string[], env: Record<string, string> = {}): Promise<DeployRun> {
   const child = spawn(TSX, ["scripts/deploy.ts", ...args], {
@@ -173,9 +173,10 @@ describe("npm run deploy checks", () => {
   it("rejects a missing env file", async () => {
     const run = await deploy(["--project-ref", REF, "--db-url", supabaseDbUrl, "--env-file",
       join(folder, "absent.env"), "--dry-run"]);
-    // Node 20 reads every --env-file argument, even the script's, and exits 9 with
-    // "node: <file>: not found" before the script starts; later Node versions let
-    // the script report it with status 2.
+    // Node 20 reads every --env-file argument, even one after the script name.
+    // So it exits 9 with "node: <file>: not found" before the script starts.
+    // A Node version that leaves script arguments alone lets the script report it
+    // with status 2.
     expect([2, 9]).toContain(run.status);
     expect(run.stderr).toMatch(/absent\.env(: not found| does not exist)/);
     expect(stepLines(run.stdout)).toEqual([]);
@@ -236,7 +237,7 @@ interface ManagementApi {
  * A stand-in for the three Management API routes the CLI calls here: a
  * function upload (POST /v1/projects/<ref>/functions/deploy), the bulk
  * update that activates the uploads, and POST /v1/projects/<ref>/secrets.
- * Any other route answers 404.
+ * Any other route gets 404.
  */
 async function startManagementApi(): Promise<ManagementApi> {
   const requests: ApiRequest[] = [];

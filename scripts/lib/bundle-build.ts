@@ -41,7 +41,7 @@ export interface BundleResult {
   /** Absolute path of esbuild's metafile, next to the function's folder. */
   metafilePath: string;
   metafile: Metafile;
-  /** Why the bundle must not be deployed; empty when it may. */
+  /** Reasons the bundle must not be deployed; empty when it may. */
   problems: string[];
 }
 
@@ -62,8 +62,8 @@ export async function bundleFunction(
     outfile,
     bundle: true,
     format: "esm",
-    // Resolve packages as Deno does: the "deno" and "node" export conditions,
-    // then "import" and "default". esbuild adds "node" for this platform.
+    // Match the export conditions Deno 2 uses for npm packages ("deno", "node",
+    // "import"); esbuild adds "node", "import" and "default" for this platform.
     platform: "node",
     conditions: ["deno"],
     target: "es2022",

@@ -13,7 +13,7 @@ import type { Plugin } from "esbuild";
 /** The module every project file imports the ccxt Kraken class from. */
 export const KRAKEN_CLASS_MODULE = "shared/exchange/kraken-class.ts";
 
-/** ccxt's Kraken exchange, which imports only ccxt's base classes and Kraken's API table. */
+/** ccxt's Kraken exchange; it imports ccxt's base classes, Kraken's API table and @noble/hashes. */
 export const CCXT_KRAKEN_MODULE = "node_modules/ccxt/js/src/kraken.js";
 
 /** Namespace of the stubs; a stub's path in the metafile starts with it. */
@@ -94,9 +94,10 @@ export function ccxtLeftOutPlugin(): Plugin {
 }
 
 /**
- * Keeps Node built-ins external and writes them as `node:<name>`: Deno and
- * the Edge Runtime provide them, but reject bare names such as `"net"`,
- * which postgres.js and ws import.
+ * Keeps Node built-ins external, as the runtime provides them, and writes
+ * them as `node:<name>`, the form Supabase's docs use for Edge Functions.
+ * postgres.js and ws import bare names such as `"net"`, which Deno 2.9
+ * accepts but earlier Deno versions rejected without a flag.
  */
 export function nodeBuiltinsPlugin(): Plugin {
   return {

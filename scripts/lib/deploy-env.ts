@@ -13,11 +13,11 @@ import { readFunctionSettings } from "../../supabase/functions/_shared/settings.
 /** Port of Supabase's transaction pooler, which serverless code should use. */
 const TRANSACTION_POOLER_PORT = "6543";
 
-/** Variables that hold secrets even though the function settings do not list them. */
+/** Variables that contain secrets although the function settings do not list them. */
 const EXTRA_SECRET_NAMES = ["TITAN_SUPABASE_ACCESS_TOKEN"];
 
 export interface DeployEnvCheck {
-  /** Variable names in the file, in file order. */
+  /** Variable names in the file, sorted. */
   names: string[];
   /** Reasons the file must not be deployed; empty when it may. */
   problems: string[];
@@ -77,7 +77,8 @@ export function checkDeployEnv(env: Record<string, string>): DeployEnvCheck {
   if (database.problem) problems.push(database.problem);
   const configProblem = configError(env);
   if (configProblem !== null) problems.push(scrub(configProblem, secretValues));
-  return { names: Object.keys(env), problems, warnings: database.warnings, secretValues };
+  const names = Object.keys(env).sort();
+  return { names, problems, warnings: database.warnings, secretValues };
 }
 
 /** Replaces every secret value in `text` with `[REDACTED]`, longest first. */

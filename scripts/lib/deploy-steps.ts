@@ -66,7 +66,7 @@ function shellWord(word: string): string {
 /**
  * Returns `url` with its password, and any `password` query parameter,
  * replaced by `[REDACTED]`. A value that does not parse as a URL is replaced
- * whole, because it may hold a password in a form we cannot find.
+ * whole, because it may contain a password in a form we cannot find.
  */
 export function redactDbUrl(url: string): string {
   let parsed: URL;
