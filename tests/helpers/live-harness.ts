@@ -173,3 +173,35 @@ export async function rowsOf(client: SqlClient, table: string, order = "") {
 export function privateCalls(sim: Simulator): string[] {
   return sim.requests.filter((r) => r.endpoint !== undefined).map((r) => r.endpoint!);
 }
+
+/** Slot 12:15 of 2024-01-15 (1705320900 s), whose userref is 1894801. */
+export const SLOT_1215 = Date.UTC(2024, 0, 15, 12, 15);
+/** 5 s into slot 12:15, when its cycle runs. */
+export const AT_1215 = SLOT_1215 + 5_000;
+const INTERVAL_MS = 15 * 60 * 1000;
+
+/**
+ * 300 candles rising by `step` a candle up to the one that opens at `slot`
+ * (still open then), whose open, the last price, is `lastPrice`; plus
+ * `after` more candles for later slots. The trend strategy buys on it.
+ */
+export function risingCandles(slot: number, lastPrice = 40_000, after = 0, step = 10): Candle[] {
+  const count = 300 + after;
+  const start = slot - 299 * INTERVAL_MS;
+  const candles: Candle[] = [];
+  let previous = lastPrice - 299 * step;
+  for (let i = 0; i < count; i++) {
+    const close = lastPrice + (i - 298) * step;
+    const open = previous;
+    previous = close;
+    const high = Math.round(Math.max(open, close) * 1.001 * 10) / 10;
+    const low = Math.round(Math.min(open, close) * 0.999 * 10) / 10;
+    candles.push({ time: start + i * INTERVAL_MS, open, high, low, close, volume: 1.5 });
+  }
+  return candles;
+}
+
+/** `risingCandles` falling instead: the strategy sells a position on it. */
+export function fallingCandles(slot: number, lastPrice = 40_000, after = 0): Candle[] {
+  return risingCandles(slot, lastPrice, after, -10);
+}
