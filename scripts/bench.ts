@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: measures the backtest against a bare parse-and-average
- * pass, replay against the backtest, and the deployed run-cycle bundle (cold
- * start next to a ccxt import, memory after one cycle, warm CPU per cycle),
- * prints a table, and writes it with the machine's description to
+ * pass, replay against the backtest, and the deployed run-cycle bundle: cold
+ * start next to a ccxt import, memory after one cycle, warm CPU per cycle.
+ * It prints a table and writes it with the machine's description to
  * docs/benchmarks.md. `npm run bench:smoke` runs a small range and only prints.
  */
 import { execFileSync } from "node:child_process";
@@ -60,7 +60,10 @@ Options:
   --help               show this help`;
 
 /** Timed fresh processes per cold-start side, and warm cycles, by mode. */
-const BUNDLE_RUNS = { full: { runs: 7, warmUp: 10, cycles: 100 }, smoke: { runs: 1, warmUp: 1, cycles: 3 } };
+const BUNDLE_RUNS = {
+  full: { runs: 7, warmUp: 10, cycles: 100 },
+  smoke: { runs: 1, warmUp: 1, cycles: 3 },
+};
 
 interface Timings {
   /** Candles whose close opened a slot of the range, and slots run. */

@@ -1,8 +1,9 @@
 /**
- * Fresh, migrated Postgres databases for the bench's cold-start runs: on a
- * server the caller names, or on a throwaway cluster started here on a free
- * loopback port (initdb, then pg_ctl; as the `postgres` system user when this
- * process is root, because initdb and postgres reject root).
+ * Fresh, migrated Postgres databases for the bench's cold-start runs, on a
+ * server the caller names or on a throwaway cluster started here on a free
+ * loopback port. The cluster is created with initdb and started with pg_ctl,
+ * as the `postgres` system user when this process is root, because initdb
+ * and postgres reject root.
  *
  * The migrations are applied once to a template database by the project's
  * own runner (`applyMigrations`, the one the embedded database uses), and
@@ -23,7 +24,7 @@ import { MIGRATIONS_DIR } from "../journal.ts";
 import { loadMigrations } from "../migrations.ts";
 
 export interface BenchDatabases {
-  /** Where the databases live, for the page's Method section; never contains a password. */
+  /** Description of the server, for the page's Method section; never contains a password. */
   description: string;
   /** Creates an empty, migrated database and returns its URL. */
   createDatabase(): Promise<string>;
@@ -31,7 +32,11 @@ export interface BenchDatabases {
   close(): Promise<void>;
 }
 
-const BIN_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"];
+const BIN_DIRS = [
+  "/usr/lib/postgresql/15/bin",
+  "/usr/lib/postgresql/16/bin",
+  "/usr/lib/postgresql/17/bin",
+];
 
 /**
  * Opens the databases on `adminUrl`, a server where this user may create
@@ -40,10 +45,15 @@ const BIN_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/
  * cluster does not start.
  */
 export async function openBenchDatabases(adminUrl?: string): Promise<BenchDatabases> {
-  if (adminUrl !== undefined) return await onServer(adminUrl, "the Postgres server passed with --postgres-url");
+  if (adminUrl !== undefined) {
+    return await onServer(adminUrl, "the Postgres server passed with --postgres-url");
+  }
   const cluster = await startCluster();
   try {
-    const databases = await onServer(cluster.url, `a throwaway Postgres ${cluster.version} cluster`);
+    const databases = await onServer(
+      cluster.url,
+      `a throwaway Postgres ${cluster.version} cluster`,
+    );
     return {
       ...databases,
       close: async () => {
@@ -166,7 +176,9 @@ function runTool(binDir: string, name: string, args: string[], asPostgres: boole
     : [command, args];
   const result = spawnSync(file, argv, { encoding: "utf8", timeout: 120_000 });
   if (result.status === 0) return;
-  const serverLog = existsSync(log) ? `\nServer log:\n${readFileSync(log, "utf8").slice(-2000)}` : "";
+  const serverLog = existsSync(log)
+    ? `\nServer log:\n${readFileSync(log, "utf8").slice(-2000)}`
+    : "";
   throw new Error(
     `Starting a Postgres cluster failed: ${name} exited with ${result.status}` +
       `${result.error ? ` (${result.error.message})` : ""}:\n${result.stderr}${serverLog}`,
@@ -181,8 +193,9 @@ function chownToPostgres(path: string): void {
     gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
   } catch {
     throw new Error(
-      "Starting a Postgres cluster failed: this process runs as root and there is no postgres " +
-        "system user to run initdb as. Install Postgres 15, which creates it, or pass --postgres-url.",
+      "Starting a Postgres cluster failed: this process runs as root and there is no " +
+        "postgres system user to run initdb as. Install Postgres 15, which creates it, or " +
+        "pass --postgres-url.",
     );
   }
   chownSync(path, uid, gid);

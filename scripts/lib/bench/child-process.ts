@@ -7,7 +7,7 @@
 import type { ChildProcess } from "node:child_process";
 
 export interface LineWait {
-  /** What is awaited, for messages, such as "the simulator to listen". */
+  /** Description of the awaited event for messages, such as "the simulator to listen". */
   label: string;
   /** The awaited line; the first capture group is the result. */
   pattern: RegExp;
@@ -26,13 +26,21 @@ export function waitForLine(child: ChildProcess, wait: LineWait): Promise<string
   return new Promise((resolveLine, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`Waiting for ${wait.label} timed out after ${wait.timeoutMs} ms:\n` +
-        output.join("\n")));
+      reject(
+        new Error(
+          `Waiting for ${wait.label} timed out after ${wait.timeoutMs} ms:\n` +
+            output.join("\n"),
+        ),
+      );
     }, wait.timeoutMs);
     const onExit = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`Waiting for ${wait.label} failed: the process exited with ` +
-        `${code ?? signal}:\n${output.join("\n")}`));
+      reject(
+        new Error(
+          `Waiting for ${wait.label} failed: the process exited with ` +
+            `${code ?? signal}:\n${output.join("\n")}`,
+        ),
+      );
     };
     const collect = (chunk: Buffer) => {
       for (const line of String(chunk).split("\n").filter(Boolean)) {

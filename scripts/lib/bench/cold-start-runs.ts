@@ -20,6 +20,7 @@ import { openBenchDatabases } from "./bench-postgres.ts";
 import {
   type BundleRun,
   MAX_SLOT_DELAY_MS,
+  recordedCycleMs,
   sampleBundle,
   sampleCcxtImport,
 } from "./cold-start.ts";
@@ -44,12 +45,17 @@ export interface ColdStartOptions {
 }
 
 export interface ColdStartResult {
-  /** Per timed run, in ms. */
+  /** Per timed run, in ms: spawn to the first response. */
   bundleMs: number[];
+  /** Per timed run, in ms: spawn to the bundle's "Listening on" line. */
+  listeningMs: number[];
+  /** Per timed run, in ms: the cycle's own total from its execution_logs row. */
+  cycleMs: number[];
+  /** Per timed run, in ms: spawn to the line printed after importing ccxt. */
   ccxtMs: number[];
   /** VmRSS after the first response, per timed run; empty without /proc. */
   rssBytes: number[];
-  /** Where the databases lived. */
+  /** Description of the database server. */
   database: string;
 }
 
@@ -62,7 +68,10 @@ interface SlotSimulator {
 export async function measureColdStarts(options: ColdStartOptions): Promise<ColdStartResult> {
   const scratch = mkdtempSync(join(tmpdir(), "titan-cold-start-"));
   const databases = await openBenchDatabases(options.postgresUrl);
-  const setup = { deno: join(options.root, "node_modules/.bin/deno"), denoDir: join(scratch, "deno") };
+  const setup = {
+    deno: join(options.root, "node_modules/.bin/deno"),
+    denoDir: join(scratch, "deno"),
+  };
   // Fresh secrets per bench run; they never leave this process and the child's environment.
   const secrets = {
     cronSecret: randomBytes(24).toString("hex"),
@@ -71,6 +80,8 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Cold
   let simulator: SlotSimulator | null = null;
   const result: ColdStartResult = {
     bundleMs: [],
+    listeningMs: [],
+    cycleMs: [],
     ccxtMs: [],
     rssBytes: [],
     database: databases.description,
@@ -88,11 +99,14 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Cold
         databaseUrl: await databases.createDatabase(),
       };
       const sample = await sampleBundle(run);
+      const cycleMs = await recordedCycleMs(run.databaseUrl);
       rmSync(run.home, { recursive: true, force: true });
       // Run -1 fills Deno's compiled-code cache for both sides and is not counted.
       if (index < 0) continue;
       result.ccxtMs.push(ccxtMs);
       result.bundleMs.push(sample.firstResponseMs);
+      result.listeningMs.push(sample.listeningMs);
+      result.cycleMs.push(cycleMs);
       if (sample.rssBytes !== null) result.rssBytes.push(sample.rssBytes);
     }
   } finally {

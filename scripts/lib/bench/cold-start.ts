@@ -1,23 +1,24 @@
 /**
  * One cold start of each side the bench compares, in a fresh Deno process:
- * the deployed run-cycle bundle up to its first answered request, and a
- * script that only imports all of ccxt.
+ * the deployed run-cycle bundle up to its first response, and a script that
+ * only imports all of ccxt.
  *
  * @module
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import postgres from "postgres";
 import { exitedWithin, stopChild, waitForLine } from "./child-process.ts";
 
 const START_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 10_000;
 
-/** What both sides share: the Deno binary and its cache folder. */
+/** The Deno binary and cache folder that both sides share. */
 export interface DenoSetup {
   /** Path of the Deno executable. */
   deno: string;
-  /** DENO_DIR for every process, so each side finds its own compiled-code cache from earlier runs. */
+  /** DENO_DIR of every process, so each side reuses the compiled code of its earlier runs. */
   denoDir: string;
 }
 
@@ -35,6 +36,8 @@ export interface BundleRun extends DenoSetup {
 export interface BundleSample {
   /** From spawning Deno to the whole response of the first request, in ms. */
   firstResponseMs: number;
+  /** From spawning Deno to its "Listening on" line, in ms. */
+  listeningMs: number;
   /** VmRSS of the Deno process once the response arrived; null without /proc. */
   rssBytes: number | null;
 }
@@ -66,6 +69,7 @@ export async function sampleBundle(run: BundleRun): Promise<BundleSample> {
       pattern: /^Listening on (http:\/\/127\.0\.0\.1:\d+)\/$/,
       timeoutMs: START_TIMEOUT_MS,
     });
+    const listeningMs = performance.now() - started;
     const response = await fetch(`${url}/`, {
       method: "POST",
       headers: { authorization: `Bearer ${run.cronSecret}` },
@@ -74,7 +78,7 @@ export async function sampleBundle(run: BundleRun): Promise<BundleSample> {
     const firstResponseMs = performance.now() - started;
     const rssBytes = child.pid === undefined ? null : residentBytes(child.pid);
     checkCompleted(response.status, text);
-    return { firstResponseMs, rssBytes };
+    return { firstResponseMs, listeningMs, rssBytes };
   } finally {
     await stopChild(child);
   }
@@ -84,7 +88,8 @@ export async function sampleBundle(run: BundleRun): Promise<BundleSample> {
  * The deployed function's environment: PAPER, the simulator as Kraken, the
  * database URL, no Storage (blackbox files under `home`). The slot may be up
  * to 14 minutes old, the most the configuration allows, so a run late in a
- * slot still trades; `scheduleRuns` in cold-start-runs.ts keeps runs inside that.
+ * slot still trades. `simulatorForNow` in cold-start-runs.ts keeps runs
+ * inside that window.
  */
 function bundleEnv(run: BundleRun): Record<string, string> {
   return {
@@ -121,6 +126,29 @@ function checkCompleted(status: number, text: string): void {
       `${reason === null ? "" : ` (${String(reason)})`}, expected 200 and completed: ` +
       text.slice(0, 500),
   );
+}
+
+/**
+ * Returns `timing.total_ms` of the cycle row in the database at
+ * `databaseUrl`: the cycle's own time inside the request, in ms. Throws
+ * unless the database contains exactly one cycle row with that figure.
+ */
+export async function recordedCycleMs(databaseUrl: string): Promise<number> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ total: string | null }[]>`
+      select ai_audit_payload -> 'timing' ->> 'total_ms' as total from execution_logs`;
+    const total = Number(rows[0]?.total ?? Number.NaN);
+    if (rows.length !== 1 || !Number.isFinite(total)) {
+      throw new Error(
+        `Reading the cold-start cycle's timing failed: expected one execution_logs row with ` +
+          `timing.total_ms, found ${rows.length} rows and total ${rows[0]?.total ?? "none"}.`,
+      );
+    }
+    return total;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 /** VmRSS of a Linux process from /proc, in bytes; null where /proc is missing. */

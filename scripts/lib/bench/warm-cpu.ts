@@ -62,7 +62,12 @@ export async function measureWarmCpu(options: WarmCpuOptions): Promise<WarmCpuRe
       const decision = sample.decision ?? "none";
       decisions[decision] = (decisions[decision] ?? 0) + 1;
     }
-    return { cpuMs: report.timed.map((s) => s.cpuMs), warmUp: options.warmUp, decisions, firstSlot };
+    return {
+      cpuMs: report.timed.map((s) => s.cpuMs),
+      warmUp: options.warmUp,
+      decisions,
+      firstSlot,
+    };
   } finally {
     await simulator.close();
     rmSync(home, { recursive: true, force: true });
@@ -89,6 +94,21 @@ export function firstGapFreeSlot(
   return null;
 }
 
+function harnessArgs(options: WarmCpuOptions, simUrl: string, firstSlot: number, home: string) {
+  return [
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    "--allow-sys",
+    `--allow-read=${options.root},${home}`,
+    `--allow-write=${home}`,
+    HARNESS,
+    ...["--sim", simUrl, "--first-slot", String(firstSlot), "--home", home],
+    ...["--warm-up", String(options.warmUp), "--cycles", String(options.cycles)],
+  ];
+}
+
 async function runHarness(
   options: WarmCpuOptions,
   simUrl: string,
@@ -97,20 +117,14 @@ async function runHarness(
 ): Promise<WarmCyclesReport> {
   const child = spawn(
     join(options.root, "node_modules/.bin/deno"),
-    [
-      "run",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-sys",
-      `--allow-read=${options.root},${home}`,
-      `--allow-write=${home}`,
-      HARNESS,
-      ...["--sim", simUrl, "--first-slot", String(firstSlot), "--home", home],
-      ...["--warm-up", String(options.warmUp), "--cycles", String(options.cycles)],
-    ],
-    { cwd: options.root, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    harnessArgs(options, simUrl, firstSlot, home),
+    {
+      cwd: options.root,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
+
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += String(chunk)));
@@ -123,6 +137,7 @@ async function runHarness(
   } finally {
     clearTimeout(timer);
   }
+
   if (child.signalCode === "SIGKILL") {
     throw new Error(`The warm-cycle harness did not finish within ${HARNESS_TIMEOUT_MS} ms.`);
   }
