@@ -23,7 +23,7 @@ import { createRuntime, type Runtime } from "../../../supabase/functions/_shared
 import { MIGRATIONS_DIR } from "../journal.ts";
 import { loadMigrations } from "../migrations.ts";
 
-/** Time after a slot opens at which its cycle starts, as when pg_cron dispatches it. */
+/** Delay from a slot's opening to its cycle, like a scheduled call that arrives a little late. */
 const DISPATCH_OFFSET_MS = 5_000;
 
 /** One cycle as the harness prints it. */
@@ -60,7 +60,7 @@ function readOptions() {
   const warmUp = Number(values["warm-up"]);
   const cycles = Number(values.cycles);
   if (values.sim === undefined || values.home === undefined) {
-    throw new Error("Starting the warm-cycle harness failed: pass --sim URL and --home DIR.");
+    throw new Error("Missing --sim URL or --home DIR: pass both to the warm-cycle harness.");
   }
   if (!Number.isInteger(firstSlot) || firstSlot % SLOT_MS !== 0) {
     throw new Error(

@@ -76,8 +76,16 @@ function reasonOf(error: unknown): string {
   return message.split("\n")[0] ?? message;
 }
 
+function wholeMs(value: number): string {
+  return value.toFixed(0);
+}
+
 function ms(value: number): string {
-  return `${value.toFixed(0)} ms`;
+  return `${wholeMs(value)} ms`;
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 /** Builds the bundle and measures it; never throws for a failed measurement. */
@@ -174,14 +182,14 @@ function coldStartFigures(result: ColdStartResult): BenchRow[] {
     ? notMeasured(ROW_NAMES.memory, TARGETS.memory, "no /proc/<pid>/status on this system")
     : {
       name: ROW_NAMES.memory,
-      result: `${formatMegabytes(rss)} (runs ${spread(result.rssBytes, formatMegabytes)})`,
+      result: `${formatMegabytes(rss)} (runs ${spread(result.rssBytes, megabytes)} MB)`,
       target: TARGETS.memory,
       met: rss <= TARGET_RSS_BYTES,
     };
   return [
     {
       name: ROW_NAMES.coldStart,
-      result: `${ms(bundleMs)} (runs ${spread(result.bundleMs, ms)}; listening after ` +
+      result: `${ms(bundleMs)} (runs ${spread(result.bundleMs, wholeMs)} ms; listening after ` +
         `${ms(median(result.listeningMs))}, cycle ${ms(median(result.cycleMs))}) = ` +
         `${ratio.toFixed(2)}x the ccxt import (runs ${
           spread(ratios, (value) => value.toFixed(2))
@@ -191,7 +199,7 @@ function coldStartFigures(result: ColdStartResult): BenchRow[] {
     },
     {
       name: ROW_NAMES.ccxt,
-      result: `${ms(ccxtMs)} (runs ${spread(result.ccxtMs, ms)})`,
+      result: `${ms(ccxtMs)} (runs ${spread(result.ccxtMs, wholeMs)} ms)`,
       target: "-",
       met: null,
     },
@@ -242,7 +250,7 @@ async function warmCpuRow(
   const row: BenchRow = {
     name: ROW_NAMES.warmCpu,
     result: `median ${median(result.cpuMs).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms ` +
-      `(range ${spread(result.cpuMs, (value) => value.toFixed(1))}) over ` +
+      `(range ${spread(result.cpuMs, (value) => value.toFixed(1))} ms) over ` +
       `${result.cpuMs.length} completed cycles (${decisions})`,
     target: TARGETS.warmCpu,
     met: p95 <= TARGET_WARM_CPU_MS,
@@ -256,8 +264,9 @@ async function warmCpuRow(
     `${isoTime(result.firstSlot)} on the candles file. The simulator runs in its own process, ` +
     "so its CPU time does not count; before each cycle both clocks move to 5 s after the slot " +
     `opens, outside the timed part. ${result.warmUp} untimed cycles come first. CPU time is ` +
-    "`process.cpuUsage()` (user plus system, all threads of the process) around `runCycle`; " +
-    "every timed cycle must complete, and the target applies to the 95th percentile " +
+    "`process.cpuUsage()` (user plus system, all threads of the process) around `runCycle`. " +
+    "The harness runs the TypeScript source, which imports the whole ccxt package, not the " +
+    "bundle. Every timed cycle must complete, and the target applies to the 95th percentile " +
     "(nearest rank).",
   ];
   return { row, method };
