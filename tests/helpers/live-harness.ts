@@ -164,6 +164,37 @@ export async function startLiveHarness(options: LiveHarnessOptions): Promise<Liv
   };
 }
 
+/**
+ * A second invocation beside `h`, as another isolate would run it: its own
+ * ccxt instance and its own database pool, with the same API key, simulator
+ * and database.
+ */
+export function secondInvocation(h: LiveHarness, lock?: KeyLock) {
+  const client = createPostgresClient(h.databaseUrl, { maxConnections: 6 });
+  const journal = new SqlJournal(client);
+  const kraken = createKraken(krakenOptions(h.config));
+  const protections = new SqlProtectionStore(client);
+  const live = createLiveDeps({
+    kraken,
+    sql: client,
+    credentials: h.config.live.credentials!,
+    halts: protections,
+    lockWaitMs: h.config.cycle.exchangeTimeoutMs,
+    ...(lock ? { lock } : {}),
+  });
+  return {
+    deps: (): CycleDeps =>
+      h.deps({
+        exchange: new KrakenMarketData(kraken),
+        journal,
+        protections,
+        invocationId: "second-invocation",
+        ...venueDeps(live),
+      }),
+    close: () => journal.close(),
+  };
+}
+
 /** Rows of `table`, oldest id first where the table has one. */
 export async function rowsOf(client: SqlClient, table: string, order = "") {
   return client.query<Record<string, unknown>>(`select * from ${table} ${order}`);
