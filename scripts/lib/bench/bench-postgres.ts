@@ -82,7 +82,11 @@ async function onServer(adminUrl: string, where: string): Promise<BenchDatabases
     }
   } catch (error) {
     await admin.end({ timeout: 5 });
-    throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Creating the migrated template database on ${new URL(adminUrl).host} failed: ${message}`,
+      { cause: error },
+    );
   }
   const version = (await admin`show server_version`)[0]?.server_version ?? "unknown";
   return {

@@ -159,7 +159,7 @@ async function coldStartRows(options: BundleBenchOptions, bundle: string) {
   try {
     result = await measureColdStarts({ ...options, bundle });
   } catch (error) {
-    const reason = reasonOf(error);
+    const reason = `the cold-start runs failed: ${reasonOf(error)}`;
     return {
       rows: [
         notMeasured(ROW_NAMES.coldStart, TARGETS.coldStart, reason),
