@@ -6,9 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { SqlAlertRateLimiter } from "../shared/alerts/rate-limit.ts";
+import { type AlertSettings, loadAlertSettings, webhookSecrets } from "../shared/alerts/settings.ts";
+import { WebhookAlerter } from "../shared/alerts/webhook.ts";
 import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import { runCycle } from "../shared/cycle/run-cycle.ts";
 import { createKraken, KrakenMarketData } from "../shared/exchange/ccxt-kraken.ts";
+import type { SqlClient } from "../shared/journal/sql-client.ts";
+import { SqlProtectionStore } from "../shared/protections/sql-store.ts";
 import { systemClock } from "../shared/time/clock.ts";
 import { localEnv, titanHome } from "./lib/env.ts";
 import { FileSink } from "./lib/file-sink.ts";
@@ -33,7 +38,9 @@ Options:
 
 Records go to the embedded database and blackbox files under TITAN_HOME
 (default .titan), or to DATABASE_URL when it is set. Configuration is read
-from the environment and from .env in the working directory.
+from the environment and from .env in the working directory. The market
+protections of TITAN_PROTECTIONS apply, and alerts go to
+TITAN_ALERT_WEBHOOK_URL when it is set (docs/PROTECTIONS.md).
 Exit status: 0 completed, skipped or already ran; 3 aborted; 4 crashed;
 2 invalid options or configuration.`;
 
@@ -55,6 +62,7 @@ async function main(): Promise<number> {
   if (values["exchange-url"]) env.KRAKEN_API_URL = values["exchange-url"];
   if (values.market) env.TITAN_MARKETS = values.market;
   const config = loadConfig(env);
+  const alertSettings = loadAlertSettings(env);
   const market = config.markets[0]!;
   const home = titanHome(env);
   const { journal, client, location } = await openLocalJournal(env, embeddedDbDir(home));
@@ -70,6 +78,7 @@ async function main(): Promise<number> {
         invocationId: randomUUID(),
         invokedBy: "cli",
         memoryUsage: () => process.memoryUsage(),
+        ...protectionDeps(alertSettings, client),
       },
       { market },
     );
@@ -83,6 +92,20 @@ async function main(): Promise<number> {
   } finally {
     await journal.close();
   }
+}
+
+/** The protection store, and the webhook alerter when TITAN_ALERT_WEBHOOK_URL is set. */
+function protectionDeps(alertSettings: AlertSettings | null, client: SqlClient) {
+  const secrets = webhookSecrets(alertSettings?.url);
+  const protections = new SqlProtectionStore(client);
+  if (alertSettings === null) return { secrets, protections };
+  const alerter = new WebhookAlerter({
+    settings: alertSettings,
+    limiter: new SqlAlertRateLimiter(client),
+    now: () => systemClock.now(),
+    secrets,
+  });
+  return { secrets, protections, alerter };
 }
 
 main().then(

@@ -11,7 +11,7 @@ export const ALERT_FORMATS = ["slack", "discord", "telegram", "json"] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
 
 /**
- * Longest text sent. Discord rejects content over 2,000 characters and
+ * Maximum text length sent. Discord rejects content over 2,000 characters and
  * Telegram text over 4,096; Slack accepts more.
  */
 export const MAX_TEXT_CHARS = 1_900;

@@ -1,5 +1,5 @@
 /**
- * The alert rate limit, kept in the database so that it holds across Edge
+ * The alert rate limit, kept in the database so that it applies across Edge
  * Function isolates and concurrent cycles: at most one alert per kind and
  * market per window, and a count of the ones dropped in between.
  *

@@ -1,6 +1,6 @@
 /**
  * Alert settings from the environment. The webhook URL is a secret (a
- * Telegram URL holds the bot token, Slack and Discord URLs are their own
+ * Telegram URL contains the bot token, Slack and Discord URLs are their own
  * credential), so no message here ever quotes it.
  *
  * @module
@@ -14,7 +14,7 @@ export interface AlertSettings {
   format: AlertFormat;
   /** Telegram's `chat_id`; null for the other formats. */
   telegramChatId: string | null;
-  /** Longest wait for one delivery, rate limit lookup included. */
+  /** Maximum wait for one delivery, rate limit lookup included. */
   timeoutMs: number;
   /** Shortest interval between two alerts of one kind and market; 0 is no limit. */
   rateLimitMs: Record<AlertKind, number>;
@@ -23,8 +23,9 @@ export interface AlertSettings {
 export const DEFAULT_ALERT_TIMEOUT_MS = 2_000;
 
 /**
- * Default minutes between two alerts of one kind for one market. A market
- * trades at most once per 15-minute slot, so trade alerts are not limited.
+ * Default minutes between two alerts of one kind for one market. The cycle
+ * claim lets a market trade at most once per 15-minute slot, so trade alerts
+ * are not limited.
  */
 export const DEFAULT_RATE_LIMIT_MINUTES: Readonly<Record<AlertKind, number>> = Object.freeze({
   trade: 0,
@@ -82,7 +83,7 @@ export function webhookSecrets(url: string | null | undefined): string[] {
     const parsed = new URL(url);
     secrets.push(parsed.origin + parsed.pathname);
     for (const part of parsed.pathname.split("/")) {
-      if (part.length >= 16) secrets.push(decodeURIComponent(part), part);
+      if (part.length >= 16) secrets.push(...tokenParts(decodeURIComponent(part)), part);
     }
     for (const part of parsed.searchParams.values()) if (part.length >= 8) secrets.push(part);
     if (parsed.password) secrets.push(decodeURIComponent(parsed.password));
@@ -90,6 +91,20 @@ export function webhookSecrets(url: string | null | undefined): string[] {
     // An invalid URL is reported by loadAlertSettings; scrub it whole.
   }
   return [...new Set(secrets)];
+}
+
+/**
+ * Returns a path segment and the tokens inside it. Telegram's segment is
+ * `bot<id>:<secret>`, and a message may quote the token without `bot` or
+ * the secret half alone.
+ */
+function tokenParts(segment: string): string[] {
+  const parts = [segment];
+  const token = /^bot(.{16,})$/.exec(segment)?.[1];
+  if (token !== undefined) parts.push(token);
+  const afterColon = segment.slice(segment.lastIndexOf(":") + 1);
+  if (segment.includes(":") && afterColon.length >= 16) parts.push(afterColon);
+  return parts;
 }
 
 function checkUrl(url: string, problems: string[]): void {
@@ -172,7 +187,7 @@ function applyRateLimits(text: string, minutes: Record<AlertKind, number>, probl
     raw = undefined;
   }
   if (typeof raw === "number") {
-    if (checkMinutes(`${name}=${text}`, raw, problems)) {
+    if (checkMinutes(name, raw, problems)) {
       for (const kind of ALERT_KINDS) minutes[kind] = raw;
     }
     return;

@@ -102,7 +102,7 @@ export class WebhookAlerter implements Alerter {
     }
     const text = (await response.text().catch(() => "")).slice(0, 200);
     throw new AlertDeliveryError(
-      `Sending the ${event.kind} alert failed: the webhook answered HTTP ${response.status} ` +
+      `Sending the ${event.kind} alert failed: the webhook responded HTTP ${response.status} ` +
         `${JSON.stringify(text)}. Check TITAN_ALERT_WEBHOOK_URL and TITAN_ALERT_FORMAT ` +
         `(${this.#options.settings.format}).`,
     );

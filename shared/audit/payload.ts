@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ABORT_REASON_NAMES } from "../cycle/reasons.ts";
+import { protectionsAuditSchema } from "../protections/audit.ts";
 
 /**
  * The `ai_audit_payload` of an execution_logs row: everything needed to
@@ -113,6 +114,8 @@ export const auditPayloadSchema = z.object({
   verdict: verdictSchema.nullable(),
   financials: financialsSchema.nullable(),
   config: z.record(z.string(), z.unknown()),
+  /** Absent in rows written before protections existed. */
+  protections: protectionsAuditSchema.optional(),
 });
 
 export type AuditPayload = z.infer<typeof auditPayloadSchema>;

@@ -5,6 +5,7 @@ import { createTrendEvaluator } from "../strategy/trend.ts";
 import { assertHistoryConfig } from "../market/integrity.ts";
 import { SLOT_MS } from "../time/slots.ts";
 import { Secret } from "./secret.ts";
+import { type ProtectionConfig, parseProtections } from "../protections/config.ts";
 
 /**
  * Configuration from environment variables (Supabase secrets in production,
@@ -36,6 +37,7 @@ const envSchema = z.object({
   TITAN_PAPER_SLIPPAGE_BPS: z.coerce.number().min(0).max(500).default(5),
   TITAN_STRATEGY_PARAMS: z.string().default("{}"),
   TITAN_RISK_PARAMS: z.string().default("{}"),
+  TITAN_PROTECTIONS: z.string().default("{}"),
   KRAKEN_API_KEY: z.string().optional(),
   KRAKEN_API_SECRET: z.string().optional(),
   TITAN_ORDER_GRACE_MS: int(0, 24 * 3_600_000).default(120_000),
@@ -85,6 +87,8 @@ export interface TitanConfig {
   strategy: z.infer<typeof trendParamsSchema>;
   risk: z.infer<typeof riskParamsSchema>;
   live: LiveSettings;
+  /** Per-market protection limits from TITAN_PROTECTIONS. */
+  protections: ProtectionConfig;
 }
 
 /** Invalid configuration; the message lists every problem with its variable. */
@@ -125,9 +129,16 @@ export function loadConfig(env: Env): TitanConfig {
       credentials: credentialsOf(e.KRAKEN_API_KEY, e.KRAKEN_API_SECRET),
       orderGraceMs: e.TITAN_ORDER_GRACE_MS,
     },
+    protections: protectionsOf(e.TITAN_PROTECTIONS),
   };
   checkCrossFieldRules(config, e.KRAKEN_API_KEY, e.KRAKEN_API_SECRET);
   return config;
+}
+
+function protectionsOf(text: string): ProtectionConfig {
+  const parsed = parseProtections(text);
+  if (parsed.ok) return parsed.config;
+  throw new ConfigError(`Invalid configuration:\n- ${parsed.problems.join("\n- ")}`);
 }
 
 function credentialsOf(apiKey?: string, apiSecret?: string): KrakenCredentials | null {

@@ -6,6 +6,8 @@ import type { Clock } from "../time/clock.ts";
 import type { AbortReason } from "./reasons.ts";
 import type { AuditPayload } from "../audit/payload.ts";
 import type { ExecutionVenue } from "./venue.ts";
+import type { Alerter } from "../alerts/alerter.ts";
+import type { ProtectionStore } from "../protections/store.ts";
 
 /** Everything a cycle needs, handed in by its caller. */
 export interface CycleDeps {
@@ -26,6 +28,15 @@ export interface CycleDeps {
    * a cycle runs LIVE; PAPER cycles use the PAPER venue and ignore it.
    */
   venue?: ExecutionVenue;
+  /**
+   * Market halts, protection baselines and mode overrides. Without it no
+   * protection runs, as in replays and backtests.
+   */
+  protections?: ProtectionStore;
+  /** Where alerts go; without it none are sent. */
+  alerter?: Alerter;
+  /** Longest wait for the cycle's alerts before the blackbox upload; default 2,500 ms. */
+  alertWaitMs?: number;
 }
 
 export interface CycleRequest {

@@ -1,5 +1,9 @@
+import { sendCycleAlerts } from "../alerts/cycle-alerts.ts";
 import { BlackboxRecorder, blackboxPath } from "../blackbox/recorder.ts";
 import { CallGuard } from "../exchange/call-guard.ts";
+import { applyProtections, checkMarketHalt } from "../protections/cycle-steps.ts";
+import { recordMode, resolveMode } from "../protections/mode.ts";
+import { checkAbortStreak } from "../protections/streak-step.ts";
 import { createTrendEvaluator } from "../strategy/trend.ts";
 import { cycleId as makeCycleId, isoTime, marketKey, slotStart } from "../time/slots.ts";
 import type { CycleDeps, CycleRequest, CycleResult } from "./context.ts";
@@ -22,7 +26,10 @@ export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<
   const slot = request.slot ?? slotStart(now, config.cycle.intervalMs);
   const id = makeCycleId(request.market, slot);
   const log = new BlackboxRecorder(() => clock.now(), deps.secrets ?? []);
-  const state = new CycleState(id, request.market, slot, config.mode, deps.invocationId, now, config.cycle.intervalMs);
+  // A PAPER override in the database lowers a LIVE market to PAPER before anything is claimed.
+  const resolved = await resolveMode(config.mode, deps.protections, request.market);
+  const mode = resolved.mode;
+  const state = new CycleState(id, request.market, slot, mode, deps.invocationId, now, config.cycle.intervalMs);
   const guard = new CallGuard({
     clock,
     latencyBudgetMs: config.cycle.latencyBudgetMs,
@@ -33,16 +40,17 @@ export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<
   log.info("CYCLE START", {
     cycle_id: id,
     market: request.market,
-    mode: config.mode,
+    mode,
     invocation_id: deps.invocationId,
     slot: isoTime(slot),
   });
+  state.protections.mode = recordMode(log, resolved);
 
   const claim = await journal.claimCycle({
     cycleId: id,
     market: request.market,
     slot,
-    mode: config.mode,
+    mode,
     invocationId: deps.invocationId,
     invokedBy: deps.invokedBy,
     startedAt: now,
@@ -62,6 +70,7 @@ export async function runCycle(deps: CycleDeps, request: CycleRequest): Promise<
 async function runSteps(deps: CycleDeps, guard: CallGuard, state: CycleState, log: BlackboxRecorder) {
   const step = timeSteps(deps, state);
   await step("kill_switch", () => checkKillSwitch(deps, state, log));
+  await step("market_halt", () => checkMarketHalt(deps, state));
   await step("slot", () => Promise.resolve(checkSlotAge(deps, state)));
   // LIVE reconciles the orders earlier cycles left unresolved before anything new.
   await step("recover", () => venueFor(deps, state.mode).recover({ deps, guard, state, log }));
@@ -71,6 +80,7 @@ async function runSteps(deps: CycleDeps, guard: CallGuard, state: CycleState, lo
     readMarket(deps, guard, state, log, exchangeNow, evaluator.requiredCandles)
   );
   const balances = await step("portfolio", () => markPortfolio(deps, state, log, snapshot, guard));
+  await step("protections", () => applyProtections(deps, state, log));
   return step("decision", () =>
     decideAndExecute(deps, state, log, snapshot, balances, evaluator, guard)
   );
@@ -141,6 +151,8 @@ async function finish(
   startedMono: number,
   fill: CycleResult["fill"],
 ): Promise<CycleResult> {
+  await checkAbortStreak(deps, state, log);
+  await sendCycleAlerts(deps, state, log, fill);
   const totalMs = deps.clock.monotonic() - startedMono;
   const memory = deps.memoryUsage?.();
   const health = { rss_bytes: memory?.rss ?? null, heap_used_bytes: memory?.heapUsed ?? null };

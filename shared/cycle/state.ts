@@ -6,9 +6,12 @@ import {
   type Integrity,
   type Verdict,
 } from "../audit/payload.ts";
+import type { AlertEvent } from "../alerts/alerter.ts";
 import type { TitanConfig } from "../config/config.ts";
 import type { CallRecord } from "../exchange/call-guard.ts";
 import type { TradingMode } from "../journal/journal.ts";
+import { emptyProtectionsAudit, type ProtectionsAudit } from "../protections/audit.ts";
+import type { EntryBlock } from "../protections/limits.ts";
 import { isoTime } from "../time/slots.ts";
 import type { CycleAbort } from "./reasons.ts";
 
@@ -27,6 +30,14 @@ export class CycleState {
   attempt = 1;
   /** Reason BUY orders are skipped (kill switch in `stop-entries` mode), or null when allowed. */
   entriesStopped: string | null = null;
+  /** Why a protection skips every BUY of this cycle (COOLDOWN), or null. */
+  entryBlock: EntryBlock | null = null;
+  /** Checks the base amount of a sized BUY against the position limits; null when unchecked. */
+  entryLimit: ((amount: number) => EntryBlock | null) | null = null;
+  /** The protections' audit section; the constructor fills the mode from SYSTEM_MODE. */
+  protections: ProtectionsAudit;
+  /** Alerts queued by the steps; the cycle sends them before its blackbox upload. */
+  readonly alerts: AlertEvent[] = [];
   readonly stepsMs: Record<string, number> = {};
 
   constructor(
@@ -38,6 +49,7 @@ export class CycleState {
     serverTime: number,
     intervalMs: number,
   ) {
+    this.protections = emptyProtectionsAudit(mode);
     this.integrity = {
       interval_ms: intervalMs,
       candles_received: null,
@@ -86,6 +98,7 @@ export class CycleState {
       verdict: this.verdict,
       financials: this.financials,
       config: auditConfig(config),
+      protections: this.protections,
     };
     return auditPayloadSchema.parse(payload);
   }

@@ -19,12 +19,12 @@ export const protectionsAuditSchema = z.object({
     action: z.enum(["found", "halted", "already_halted"]),
     details: z.record(z.string(), z.unknown()),
   }).nullable(),
-  /** Why BUY was blocked this cycle (cooldown), when it was. */
+  /** Reason BUY was blocked this cycle (cooldown), or null. */
   entry_block: reasonText.nullable(),
   mode: z.object({
     configured: z.enum(["PAPER", "LIVE"]),
     effective: z.enum(["PAPER", "LIVE"]),
-    /** Who forced PAPER and why, while an override is in force. */
+    /** Actor and reason of the PAPER override in force, or null. */
     override: z.object({ set_by: z.string(), reason: z.string(), set_at: z.string() }).nullable(),
   }),
   abort_streak: z.object({
@@ -37,7 +37,7 @@ export const protectionsAuditSchema = z.object({
 
 export type ProtectionsAudit = z.infer<typeof protectionsAuditSchema>;
 
-/** The section before any protection step ran. */
+/** Returns the section as it is before any protection step runs. */
 export function emptyProtectionsAudit(mode: "PAPER" | "LIVE"): ProtectionsAudit {
   return {
     limits: null,

@@ -20,7 +20,7 @@ export interface ProtectionLimits {
   maxDrawdownPct: number | null;
   /** Minutes during which BUY is skipped after a losing exit; 0 turns it off. */
   cooldownMinutes: number;
-  /** Longest abort streak a LIVE market tolerates before it switches to PAPER. */
+  /** Maximum abort streak a LIVE market tolerates before it switches to PAPER. */
   maxAbortStreak: number;
 }
 
@@ -128,7 +128,7 @@ export function limitsFor(config: ProtectionConfig, market: string): ProtectionL
   return { ...config.default, ...config.markets[market] };
 }
 
-/** The defaults alone, for callers that build a config without the environment. */
+/** Returns the defaults alone, for callers that build a config without the environment. */
 export function defaultProtections(): ProtectionConfig {
   return { default: { ...DEFAULT_LIMITS }, markets: {} };
 }
@@ -141,8 +141,8 @@ function describeIssue(entry: string, value: unknown, issue: z.core.$ZodIssue): 
   }
   const key = issue.path.map(String).join(".");
   if (key === "") return `${where} must be an object of limits, got ${JSON.stringify(value)}.`;
-  const given = (value as Record<string, unknown>)[key];
-  return `${where}.${key} = ${JSON.stringify(given)}: ${issue.message}.`;
+  const rejected = (value as Record<string, unknown>)[key];
+  return `${where}.${key} = ${JSON.stringify(rejected)}: ${issue.message}.`;
 }
 
 /** `partial()` types absent keys as undefined; a spread must not erase a default with them. */

@@ -13,7 +13,7 @@ import { limitsFor } from "./config.ts";
 import { type Breach, cooldownBlock, entryBlock, findBreach, measure } from "./limits.ts";
 import type { MarketHalt, ProtectionStore } from "./store.ts";
 
-/** Who the records name when the bot itself halts a market or changes its mode. */
+/** Actor name recorded when the bot itself halts a market or changes its mode. */
 export const BOT_ACTOR = "titan-bot";
 
 /** Aborts MARKET_HALTED while the market is halted. */
@@ -38,9 +38,9 @@ export async function checkMarketHalt(deps: CycleDeps, state: CycleState): Promi
 
 /**
  * Measures the equity and position against the market's limits. A broken
- * limit halts the market and aborts MARKET_HALTED; a recent losing exit
- * blocks BUY (COOLDOWN); and the position limits are left for the sized
- * BUY to check (MAX_POSITION).
+ * limit halts the market and aborts MARKET_HALTED. A recent losing exit
+ * blocks BUY (COOLDOWN). The position limits are checked later against the
+ * sized BUY (MAX_POSITION).
  */
 export async function applyProtections(
   deps: CycleDeps,

@@ -11,7 +11,7 @@ import type { EquityBaseline, MarketExit } from "./store.ts";
 export type HaltReason = "MAX_POSITION" | "MAX_DAILY_LOSS" | "MAX_DRAWDOWN";
 export type EntrySkipReason = "MAX_POSITION" | "COOLDOWN";
 
-/** What the cycle measured against the limits, for the audit payload. */
+/** Values the cycle measured against the limits, for the audit payload. */
 export interface Measures {
   equity: number;
   day: string;
@@ -33,7 +33,7 @@ export interface Breach {
   details: Record<string, number | string | null>;
 }
 
-/** Why a BUY is skipped. */
+/** Reason and sentence of a skipped BUY. */
 export interface EntryBlock {
   reason: EntrySkipReason;
   message: string;

@@ -41,7 +41,7 @@ export interface MarketExit {
   pnl: number | null;
 }
 
-/** A market forced to PAPER while the configuration says LIVE. */
+/** A market forced to PAPER while SYSTEM_MODE is LIVE. */
 export interface ModeOverride {
   market: string;
   mode: "PAPER";

@@ -56,7 +56,7 @@ export function decideStreak(
   return { alert: tooLong, forcePaper: tooLong && mode === "LIVE" };
 }
 
-/** The sentence recorded with a switch to PAPER. */
+/** Builds the sentence recorded with a switch to PAPER. */
 export function streakReason(streak: AbortStreak, maxAbortStreak: number): string {
   return `${streak.length} consecutive LIVE aborts (${streak.reasons.join(", ")}), ` +
     `more than maxAbortStreak ${maxAbortStreak}`;

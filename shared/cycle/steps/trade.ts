@@ -76,10 +76,15 @@ export async function decideAndExecute(
   if (side === "buy" && state.entriesStopped !== null) {
     return skip(state, log, "ENTRIES_STOPPED", state.entriesStopped);
   }
+  if (side === "buy" && state.entryBlock !== null) {
+    return skip(state, log, state.entryBlock.reason, state.entryBlock.message);
+  }
   const slippage = deps.config.paper.slippageBps / 10_000;
   const free = balances.free;
   const sizing = sizeOrder({ side, market, quote, balances: free, risk: deps.config.risk, slippage });
   if (sizing.kind === "skip") return skip(state, log, sizing.reason, sizing.message);
+  const limited = side === "buy" ? state.entryLimit?.(sizing.order.amount) ?? null : null;
+  if (limited) return skip(state, log, limited.reason, limited.message);
   verdict.order_request = sizing.order;
   if (guard.remainingMs() <= 0) {
     throw new CycleAbort("DEADLINE_EXCEEDED", "The cycle spent its deadline before placing the order.", {

@@ -6,6 +6,10 @@
  *
  * @module
  */
+import type { Alerter } from "../../../shared/alerts/alerter.ts";
+import { SqlAlertRateLimiter } from "../../../shared/alerts/rate-limit.ts";
+import { loadAlertSettings, webhookSecrets } from "../../../shared/alerts/settings.ts";
+import { WebhookAlerter } from "../../../shared/alerts/webhook.ts";
 import { type Env, loadConfig, type TitanConfig } from "../../../shared/config/config.ts";
 import type { CycleDeps } from "../../../shared/cycle/context.ts";
 import { createKraken, KrakenMarketData } from "../../../shared/exchange/ccxt-kraken.ts";
@@ -14,6 +18,7 @@ import { createPostgresClient } from "../../../shared/journal/drivers/postgres.t
 import type { Journal } from "../../../shared/journal/journal.ts";
 import type { SqlClient } from "../../../shared/journal/sql-client.ts";
 import { SqlJournal } from "../../../shared/journal/sql-journal.ts";
+import { SqlProtectionStore } from "../../../shared/protections/sql-store.ts";
 import { type Clock, systemClock } from "../../../shared/time/clock.ts";
 import { join, resolve } from "node:path";
 import type { BlackboxStore } from "./blackbox-store.ts";
@@ -53,6 +58,8 @@ export interface Runtime {
   config(): TitanConfig;
   /** The market data source, created on first use. Throws ConfigError. */
   exchange(): MarketDataSource;
+  /** The webhook alerter, created on first use; undefined without a webhook URL. Throws ConfigError. */
+  alerter(): Alerter | undefined;
   scrub(text: string): string;
   logError(message: string): void;
   /** The shared steps' dependencies for one function. */
@@ -78,8 +85,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     : createFileStore(join(home, "blackbox"));
   const clock = options.clock ?? systemClock;
   const logError = options.logError ?? ((message: string) => console.error(message));
-  const scrub = scrubber(settings.secretValues);
+  // The alert webhook URL carries its credential, so it is scrubbed like the other secrets.
+  const secrets = [...settings.secretValues, ...webhookSecrets(options.env.TITAN_ALERT_WEBHOOK_URL)];
+  const scrub = scrubber(secrets);
   const { config, exchange } = tradingParts(options.env);
+  const protections = new SqlProtectionStore(sql);
+  const alerter = once(() => createAlerter(options.env, sql, clock, secrets, logError));
   const memory = options.memoryUsage ? { memoryUsage: options.memoryUsage } : {};
 
   return {
@@ -91,6 +102,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     clock,
     config,
     exchange,
+    alerter,
     scrub,
     logError,
     invocationDeps: (name) => ({
@@ -110,7 +122,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       blackbox: store,
       invocationId,
       invokedBy,
-      secrets: settings.secretValues,
+      secrets,
+      protections,
+      alerter: alerter(),
       ...memory,
     }),
     close: () => sql.close(),
@@ -126,6 +140,34 @@ function tradingParts(env: Env) {
     return new KrakenMarketData(kraken);
   });
   return { config, exchange };
+}
+
+/**
+ * Creates the webhook alerter from the TITAN_ALERT_* variables, with the
+ * rate limit in the database. In an Edge Function each delivery is also
+ * handed to `EdgeRuntime.waitUntil`, so it is not cut off when the response
+ * is sent first.
+ */
+function createAlerter(
+  env: Env,
+  sql: SqlClient,
+  clock: Clock,
+  secrets: readonly string[],
+  logError: (message: string) => void,
+): Alerter | undefined {
+  const settings = loadAlertSettings(env);
+  if (settings === null) return undefined;
+  const edge = (globalThis as { EdgeRuntime?: { waitUntil?: (p: Promise<unknown>) => void } })
+    .EdgeRuntime;
+  const waitUntil = edge?.waitUntil?.bind(edge);
+  return new WebhookAlerter({
+    settings,
+    limiter: new SqlAlertRateLimiter(sql),
+    now: () => clock.now(),
+    secrets,
+    ...(waitUntil ? { waitUntil } : {}),
+    onLimiterError: (message) => logError(`Alert rate limit lookup failed: ${message}`),
+  });
 }
 
 async function openDatabase(settings: FunctionSettings, home: string, options: RuntimeOptions) {
