@@ -154,6 +154,18 @@ describe("C06 outage page", () => {
   });
 });
 
+describe("failed market load", () => {
+  it("is tried again by the next cycle", async () => {
+    const h = await start();
+    h.sim.injectFault({ kind: "html", status: 520, endpoint: "AssetPairs", count: 1 });
+    const first = await h.runAt(AT_1215);
+    const second = await h.runAt(AT_1215 + INTERVAL);
+    expect(first.abortReason).toBe("EXCHANGE_UNAVAILABLE");
+    expect(second.outcome).toBe("completed");
+    expect(count(h, "AssetPairs")).toBe(2);
+  });
+});
+
 describe("insufficient funds", () => {
   it("rejects the order without a lookup", async () => {
     const h = await start();

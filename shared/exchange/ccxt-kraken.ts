@@ -39,17 +39,35 @@ export function createKraken(options: KrakenOptions): GuardedKrakenInstance {
 const BODY_START_CHARS = 200;
 
 /**
- * Kraken with two changes. A reply that is not JSON (a CDN's HTML error
- * page, whatever its status) or any 5xx fails here with its status and the
- * start of its body, before ccxt could hand the text on as data. And each
- * private call's nonce is larger than the last one this instance sent and
- * than a floor the caller raises, where ccxt 4.5 sends the clock's
- * milliseconds: two calls in one millisecond, or two processes whose
- * clocks differ, would otherwise send a nonce Kraken rejects.
+ * Kraken with three changes:
+ *
+ * - A reply that is not JSON (a CDN's HTML error page, whatever its status)
+ *   or any 5xx fails here with its status and the start of its body, before
+ *   ccxt could hand the text on as data.
+ * - Each private call's nonce is larger than the last one this instance sent
+ *   and than a floor the caller raises. ccxt 4.5 sends the clock's
+ *   milliseconds, so two calls in one millisecond, or two processes whose
+ *   clocks differ, would send a nonce Kraken rejects.
+ * - A failed market load is tried again by the next call instead of failing
+ *   it too.
  */
 class GuardedKraken extends KrakenExchange {
   #lastNonce = 0;
   #nonceFloor = 0;
+
+  /**
+   * Loads the markets, and forgets a failed load. ccxt 4.5.84 keeps the
+   * rejected promise of a failed load and returns it to every later call,
+   * so one outage page would fail every cycle of the isolate after it.
+   */
+  override async loadMarkets(reload = false, params = {}) {
+    try {
+      return await super.loadMarkets(reload, params);
+    } catch (error) {
+      (this as { marketsLoading?: unknown }).marketsLoading = undefined;
+      throw error;
+    }
+  }
 
   override nonce(): number {
     const next = Math.max(this.milliseconds(), this.#lastNonce + 1, this.#nonceFloor + 1);

@@ -1,0 +1,8 @@
+import { describe, it } from "vitest";
+import { CHAOS_ENDPOINTS, expectInvariants, runChaosCase } from "./helpers/live-chaos.ts";
+
+describe.each(["nonce", "rate_limit", "funds"] as const)("chaos %s", (fault) => {
+  it.each(CHAOS_ENDPOINTS)("at %s keeps the invariants", async (endpoint) => {
+    expectInvariants(await runChaosCase(fault, endpoint));
+  });
+});
