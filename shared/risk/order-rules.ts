@@ -135,19 +135,11 @@ function checkMinimums(order: OrderRequest, market: MarketInfo): OrderCheck | nu
   return null;
 }
 
-/**
- * Share of a free balance kept back in the funds check. The sum cost + fee
- * in doubles can land a few ulps below its exact decimal value, which the
- * database checks; without the margin, an order sized to the last cent
- * passes here and then fails the database's check.
- */
-const FUNDS_MARGIN = 1e-9;
-
 function checkFunds(order: OrderRequest, market: MarketInfo, balances: Balances) {
   if (order.side === "buy") {
     const free = freeBalance(balances, market.quote);
     const required = order.cost + order.fee;
-    if (required > free - free * FUNDS_MARGIN) {
+    if (required > free) {
       return skip(
         "INSUFFICIENT_FUNDS",
         `Skipped buy on ${market.symbol}: cost ${order.cost} plus fee ${order.fee} is ` +
