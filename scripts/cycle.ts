@@ -1,7 +1,7 @@
 /**
- * `npm run cycle`: runs one PAPER cycle now, against Kraken's public API or
- * a simulator, with the embedded database and blackbox files under
- * TITAN_HOME (default `.titan`).
+ * `npm run cycle`: runs one cycle now, against Kraken or a simulator, with
+ * the embedded database and blackbox files under TITAN_HOME (default
+ * `.titan`). PAPER by default; LIVE with SYSTEM_MODE=LIVE and the Kraken key.
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
@@ -14,6 +14,12 @@ import { runCycle } from "../shared/cycle/run-cycle.ts";
 import { createKraken, KrakenMarketData } from "../shared/exchange/ccxt-kraken.ts";
 import type { SqlClient } from "../shared/journal/sql-client.ts";
 import { SqlProtectionStore } from "../shared/protections/sql-store.ts";
+import {
+  krakenOptions,
+  krakenSecretValues,
+  liveDepsFor,
+  venueDeps,
+} from "../shared/live/live-deps.ts";
 import { systemClock } from "../shared/time/clock.ts";
 import { localEnv, titanHome } from "./lib/env.ts";
 import { FileSink } from "./lib/file-sink.ts";
@@ -23,7 +29,8 @@ import { fail, usageError } from "./lib/cli.ts";
 
 const USAGE = `Usage: npm run cycle -- [options]
 
-Runs one PAPER trading cycle for the current 15-minute slot and prints the
+Runs one trading cycle for the current 15-minute slot (PAPER, or LIVE when
+SYSTEM_MODE=LIVE with KRAKEN_API_KEY and KRAKEN_API_SECRET) and prints the
 decision and its reason, the equity, or the abort reason and the values
 behind it.
 
@@ -67,7 +74,9 @@ async function main(): Promise<number> {
   const home = titanHome(env);
   const { journal, client, location } = await openLocalJournal(env, embeddedDbDir(home));
   try {
-    const kraken = createKraken({ baseUrl: config.exchangeUrl, timeoutMs: config.cycle.exchangeTimeoutMs });
+    const kraken = createKraken(krakenOptions(config));
+    const protection = protectionDeps(alertSettings, client);
+    const live = liveDepsFor(config, kraken, client, protection.protections);
     const result = await runCycle(
       {
         config,
@@ -78,7 +87,9 @@ async function main(): Promise<number> {
         invocationId: randomUUID(),
         invokedBy: "cli",
         memoryUsage: () => process.memoryUsage(),
-        ...protectionDeps(alertSettings, client),
+        ...protection,
+        secrets: [...protection.secrets, ...krakenSecretValues(config)],
+        ...venueDeps(live),
       },
       { market },
     );

@@ -18,6 +18,12 @@ import { createPostgresClient } from "../../../shared/journal/drivers/postgres.t
 import type { Journal } from "../../../shared/journal/journal.ts";
 import type { SqlClient } from "../../../shared/journal/sql-client.ts";
 import { SqlJournal } from "../../../shared/journal/sql-journal.ts";
+import {
+  krakenOptions,
+  type LiveDeps,
+  liveDepsFor,
+  venueDeps,
+} from "../../../shared/live/live-deps.ts";
 import { SqlProtectionStore } from "../../../shared/protections/sql-store.ts";
 import { type Clock, systemClock } from "../../../shared/time/clock.ts";
 import { join, resolve } from "node:path";
@@ -58,6 +64,8 @@ export interface Runtime {
   config(): TitanConfig;
   /** The market data source, created on first use. Throws ConfigError. */
   exchange(): MarketDataSource;
+  /** The LIVE venue's collaborators, created on first use; undefined in PAPER. Throws ConfigError. */
+  live(): LiveDeps | undefined;
   /** The webhook alerter, created on first use; undefined without a webhook URL. Throws ConfigError. */
   alerter(): Alerter | undefined;
   scrub(text: string): string;
@@ -88,8 +96,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The alert webhook URL carries its credential, so it is scrubbed like the other secrets.
   const secrets = [...settings.secretValues, ...webhookSecrets(options.env.TITAN_ALERT_WEBHOOK_URL)];
   const scrub = scrubber(secrets);
-  const { config, exchange } = tradingParts(options.env);
+  const { config, kraken, exchange } = tradingParts(options.env);
   const protections = new SqlProtectionStore(sql);
+  const live = once(() => liveDepsFor(config(), kraken(), sql, protections));
   const alerter = once(() => createAlerter(options.env, sql, clock, secrets, logError));
   const memory = options.memoryUsage ? { memoryUsage: options.memoryUsage } : {};
 
@@ -102,6 +111,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     clock,
     config,
     exchange,
+    live,
     alerter,
     scrub,
     logError,
@@ -125,21 +135,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       secrets,
       protections,
       alerter: alerter(),
+      ...venueDeps(live()),
       ...memory,
     }),
     close: () => sql.close(),
   };
 }
 
-/** Creates the trading configuration and the ccxt source, each on first use. */
+/**
+ * Creates the trading configuration, the one ccxt instance (with the API
+ * key in LIVE) and the market data source on it, each on first use.
+ */
 function tradingParts(env: Env) {
   const config = once(() => loadConfig(env));
-  const exchange = once((): MarketDataSource => {
-    const { exchangeUrl, cycle } = config();
-    const kraken = createKraken({ baseUrl: exchangeUrl, timeoutMs: cycle.exchangeTimeoutMs });
-    return new KrakenMarketData(kraken);
-  });
-  return { config, exchange };
+  const kraken = once(() => createKraken(krakenOptions(config())));
+  const exchange = once((): MarketDataSource => new KrakenMarketData(kraken()));
+  return { config, kraken, exchange };
 }
 
 /**

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { flattenPaperPosition } from "../../../shared/cycle/flatten.ts";
+import { flattenPosition } from "../../../shared/cycle/flatten.ts";
+import { cancelOpenOrders } from "../../../shared/live/cancel-orders.ts";
 import type { HaltMode } from "../../../shared/journal/journal.ts";
 import type { SqlClient } from "../../../shared/journal/sql-client.ts";
 import type { Handler } from "../_shared/invocation.ts";
@@ -13,16 +14,33 @@ import { deleteFunctionSecrets } from "./management-api.ts";
 
 export function revokeHandler(runtime: Runtime): Handler {
   const management = runtime.settings.management;
+  const live = liveOrNull(runtime);
   return createRevokeHandler({
     invocation: runtime.invocationDeps("revoke"),
     config: runtime.config,
     halt: (by, reason, mode) => halt(runtime.sql, by, reason, mode),
+    ...(live === null ? {} : {
+      cancelOpenOrders: () =>
+        cancelOpenOrders(live.exchange, runtime.clock, runtime.config().cycle),
+    }),
     flatten: (market, reason, invocationId, by) =>
-      flattenPaperPosition(runtime.cycleDeps(invocationId, by), market, reason),
+      flattenPosition(runtime.cycleDeps(invocationId, by), market, reason),
     secrets: management.configured
       ? { delete: (names) => deleteFunctionSecrets(management, names) }
       : { missing: management.missing },
   });
+}
+
+/**
+ * The LIVE collaborators, or null in PAPER and when the configuration is
+ * invalid: the handler then reports the configuration error itself.
+ */
+function liveOrNull(runtime: Runtime) {
+  try {
+    return runtime.live() ?? null;
+  } catch {
+    return null;
+  }
 }
 
 interface HaltRow {
