@@ -23,7 +23,11 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const envSchema = z.object({
   SYSTEM_MODE: z.enum(["PAPER", "LIVE"]).default("PAPER"),
   TITAN_MARKETS: z.string().default("BTC/USD"),
-  KRAKEN_API_URL: z.string().url().optional(),
+  KRAKEN_API_URL: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\//i.test(url), "must be an http:// or https:// URL")
+    .optional(),
   TITAN_HISTORY_CANDLES: int(2, 719).default(240),
   TITAN_MAX_CLOCK_SKEW_MS: int(100, 60_000).default(2_000),
   TITAN_LATENCY_BUDGET_MS: int(100, 60_000).default(5_000),
@@ -220,6 +224,9 @@ function parseMarkets(text: string): string[] {
   return markets;
 }
 
+/** Largest PAPER starting balance of one asset; larger values lose their cents in a double. */
+const MAX_START_BALANCE = 1e12;
+
 /** Parses `USD=10000,EUR=500` into balances by asset. */
 export function parseBalances(text: string): Record<string, number> {
   const balances: Record<string, number> = {};
@@ -231,7 +238,19 @@ export function parseBalances(text: string): Record<string, number> {
           "expected ASSET=AMOUNT, for example USD=10000.",
       );
     }
-    balances[match[1]!] = Number(match[2]);
+    const [asset, amount] = [match[1]!, Number(match[2])];
+    if (!Number.isFinite(amount) || amount > MAX_START_BALANCE) {
+      throw new ConfigError(
+        `Invalid TITAN_PAPER_START_BALANCES entry ${asset}: the amount must be at most ` +
+          `${MAX_START_BALANCE}.`,
+      );
+    }
+    if (asset in balances) {
+      throw new ConfigError(
+        `Invalid TITAN_PAPER_START_BALANCES ${JSON.stringify(text)}: ${asset} is listed twice.`,
+      );
+    }
+    balances[asset] = amount;
   }
   return balances;
 }
@@ -260,11 +279,11 @@ function describeIssues(error: z.ZodError, env: Env): string {
   return `Invalid configuration:\n- ${lines.join("\n- ")}`;
 }
 
-/** Empty variables count as unset, as they do in most `.env` tools. */
+/** Empty and blank variables count as unset, as they do in most `.env` tools. */
 function pickDefined(env: Env): Env {
   const result: Env = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && value !== "") result[key] = value;
+    if (value !== undefined && value.trim() !== "") result[key] = value;
   }
   return result;
 }
