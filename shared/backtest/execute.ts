@@ -54,7 +54,9 @@ export function executeDecision(
   }
   const after = ledger.apply(result.fill, market.base, market.quote);
   if (after === null) {
-    record.crashes.push(slot);
+    // The live journal rejects a fill whose exact decimal total exceeds the
+    // balance, and the PAPER venue records that as an INSUFFICIENT_FUNDS skip.
+    record.skips.push({ slot, side, reason: "INSUFFICIENT_FUNDS" });
     return;
   }
   record.fills.push({

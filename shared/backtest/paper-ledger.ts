@@ -51,7 +51,8 @@ export class PaperLedger {
   /**
    * Applies a fill in exact decimal arithmetic and returns the new balances.
    * Returns null, changing nothing, when a balance would fall below zero:
-   * the journal rejects such a fill, and the live cycle then crashes.
+   * the journal rejects such a fill, and the live cycle records it as an
+   * INSUFFICIENT_FUNDS skip.
    */
   apply(fill: LedgerFill, base: string, quote: string): Balances | null {
     const amount = decimalOf(fill.amount);

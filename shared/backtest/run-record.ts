@@ -48,8 +48,8 @@ export interface BacktestRun {
   fills: BacktestFill[];
   skips: OrderSkipRecord[];
   /**
-   * Slots whose fill the journal would reject because a balance would fall
-   * below zero in exact decimal arithmetic; the live cycle crashes there.
+   * Slots where the live cycle would crash. The engine models no crash
+   * today: a fill the journal would reject is an INSUFFICIENT_FUNDS skip.
    */
   crashes: number[];
   /** Per slot: 0, or 1 + the index of the abort reason in `ABORT_REASON_NAMES`. */

@@ -25,7 +25,10 @@ export class BlackboxRecorder {
     private readonly now: () => number,
     secrets: readonly (string | undefined)[] = [],
   ) {
-    this.#secrets = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+    const plain = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+    // A secret inside a JSON text (an exchange reply quoted in an error) is escaped.
+    const escaped = plain.map((s) => JSON.stringify(s).slice(1, -1)).filter((s) => !plain.includes(s));
+    this.#secrets = [...plain, ...escaped];
   }
 
   info(event: string, fields: Fields = {}): void {

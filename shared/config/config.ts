@@ -37,6 +37,7 @@ const envSchema = z.object({
   TITAN_RETRY_BACKOFF_MS: int(0, 30_000).default(1_000),
   TITAN_GAP_RECENT_CANDLES: int(1, 719).default(3),
   TITAN_GAP_MAX_MISSING_RATIO: z.coerce.number().min(0).max(0.5).default(0.05),
+  TITAN_MAX_QUOTE_DEVIATION_PCT: z.coerce.number().gt(0).max(100).default(10),
   TITAN_PAPER_START_BALANCES: z.string().default("USD=10000"),
   TITAN_PAPER_SLIPPAGE_BPS: z.coerce.number().min(0).max(500).default(5),
   TITAN_STRATEGY_PARAMS: z.string().default("{}"),
@@ -63,6 +64,8 @@ export interface CycleSettings {
   deadlineMs: number;
   retryBackoffMs: number;
   gapPolicy: { recentCandles: number; maxMissingRatio: number };
+  /** Largest distance of the bid or ask from the newest close, in percent. */
+  maxQuoteDeviationPct: number;
 }
 
 /** The Kraken API key of a LIVE configuration. */
@@ -122,6 +125,7 @@ export function loadConfig(env: Env): TitanConfig {
         recentCandles: e.TITAN_GAP_RECENT_CANDLES,
         maxMissingRatio: e.TITAN_GAP_MAX_MISSING_RATIO,
       },
+      maxQuoteDeviationPct: e.TITAN_MAX_QUOTE_DEVIATION_PCT,
     },
     paper: {
       startBalances: parseBalances(e.TITAN_PAPER_START_BALANCES),

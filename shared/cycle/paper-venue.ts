@@ -5,6 +5,7 @@
  * @module
  */
 import { fillPaperOrder } from "../broker/paper.ts";
+import { InsufficientPaperBalanceError } from "../journal/errors.ts";
 import type { Balances } from "../journal/journal.ts";
 import type { MarketInfo, Quote } from "../market/types.ts";
 import type { OrderRequest } from "../risk/order-rules.ts";
@@ -49,15 +50,23 @@ export const paperVenue: ExecutionVenue = {
       return { kind: "skipped", reason: result.reason, message: result.message };
     }
     const id = clientOrderId(state.cycleId, state.attempt);
-    const after = await deps.journal.recordPaperFill({
-      cycleId: state.cycleId,
-      market: state.market,
-      base: market.base,
-      quote: market.quote,
-      clientOrderId: id,
-      filledAt: deps.clock.now(),
-      ...result.fill,
-    });
+    let after: Balances;
+    try {
+      after = await deps.journal.recordPaperFill({
+        cycleId: state.cycleId,
+        market: state.market,
+        base: market.base,
+        quote: market.quote,
+        clientOrderId: id,
+        filledAt: deps.clock.now(),
+        ...result.fill,
+      });
+    } catch (error) {
+      // Another market's fill in the same slot may have spent the balance read
+      // earlier, or the exact decimal sum may exceed it by a rounding step.
+      if (!(error instanceof InsufficientPaperBalanceError)) throw error;
+      return { kind: "skipped", reason: "INSUFFICIENT_FUNDS", message: error.message };
+    }
     return {
       kind: "executed",
       status: "filled",

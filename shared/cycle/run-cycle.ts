@@ -138,7 +138,7 @@ function recordFailure(state: CycleState, log: BlackboxRecorder, error: unknown)
     log.warning("ABORT", { reason: error.reason, message: log.scrubText(error.message) });
     return;
   }
-  const err = error instanceof Error ? error : new Error(String(error));
+  const err = error instanceof Error ? error : new Error(describeThrown(error));
   state.crash = { message: log.scrubText(err.message), stack: err.stack ? log.scrubText(err.stack) : null };
   log.error("CRASH", { error: state.crash.message, stack: state.crash.stack });
 }
@@ -151,12 +151,14 @@ async function finish(
   startedMono: number,
   fill: CycleResult["fill"],
 ): Promise<CycleResult> {
-  await checkAbortStreak(deps, state, log);
-  await sendCycleAlerts(deps, state, log, fill);
+  // The row must be finished whatever happens from here, so each late step
+  // that fails is recorded as a crash instead of escaping.
+  await finishingStep(state, log, () => checkAbortStreak(deps, state, log));
+  await finishingStep(state, log, () => sendCycleAlerts(deps, state, log, fill));
   const totalMs = deps.clock.monotonic() - startedMono;
   const memory = deps.memoryUsage?.();
   const health = { rss_bytes: memory?.rss ?? null, heap_used_bytes: memory?.heapUsed ?? null };
-  const payload = scrubPayload(log, state.payload(guard.calls, totalMs, deps.config, health));
+  const payload = scrubPayload(log, buildPayload(state, log, guard, totalMs, deps, health));
   log.info("CYCLE END", {
     cycle_id: state.cycleId,
     status: state.status,
@@ -165,7 +167,7 @@ async function finish(
     total_ms: Math.round(totalMs),
   });
   const path = blackboxPath(marketKey(state.market), state.slot, state.cycleId);
-  const blackboxError = await upload(deps, path, log.text());
+  const blackboxError = await upload(deps, path, log.text(), guard.remainingMs());
   await deps.journal.finishCycle({
     cycleId: state.cycleId,
     status: state.status,
@@ -184,7 +186,7 @@ async function finish(
     mode: state.mode,
     outcome: state.status,
     abortReason: state.abort?.reason ?? null,
-    message: state.abort?.message ?? state.crash?.message ?? state.verdict?.reason ?? "",
+    message: log.scrubText(state.abort?.message ?? state.crash?.message ?? state.verdict?.reason ?? ""),
     decision: state.verdict?.decision ?? null,
     equity: state.financials?.equity ?? null,
     fill,
@@ -221,18 +223,84 @@ async function alreadyRan(
   };
 }
 
-/** Uploads the blackbox; a failure is returned as text and never changes the outcome. */
-async function upload(deps: CycleDeps, path: string, text: string): Promise<string | null> {
+/** Longest wait for a blackbox upload, so a hung Storage call cannot keep the row running. */
+const MAX_UPLOAD_MS = 10_000;
+
+/**
+ * Uploads the blackbox within the time the cycle has left (at least one
+ * second, at most MAX_UPLOAD_MS); a failure is returned as text and never
+ * changes the outcome.
+ */
+async function upload(deps: CycleDeps, path: string, text: string, remainingMs = MAX_UPLOAD_MS) {
+  const limitMs = Math.round(Math.min(MAX_UPLOAD_MS, Math.max(1_000, remainingMs)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`blackbox upload timed out after ${limitMs} ms`)), limitMs);
+  });
   try {
-    await deps.blackbox.put(path, text);
+    await Promise.race([deps.blackbox.put(path, text), expired]);
     return null;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : describeThrown(error);
     return new BlackboxRecorder(() => 0, deps.secrets ?? []).scrubText(message).slice(0, 500);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/** Removes secret values anywhere in the payload, as a last line of defence. */
+/** Describes any thrown value, even one whose `toString` throws. */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+async function finishingStep(state: CycleState, log: BlackboxRecorder, run: () => Promise<void>) {
+  try {
+    await run();
+  } catch (error) {
+    if (!state.crash) recordFailure(state, log, error);
+    else log.error("CRASH", { error: log.scrubText(describeThrown(error)) });
+  }
+}
+
+/**
+ * Builds the validated payload. When a step left a value the schema rejects
+ * (a time beyond year 9999, an infinite indicator), the cycle is recorded as
+ * crashed with the schema's message and the payload keeps only the parts
+ * that validate, so the row is always finished.
+ */
+function buildPayload(
+  state: CycleState,
+  log: BlackboxRecorder,
+  guard: CallGuard,
+  totalMs: number,
+  deps: CycleDeps,
+  health: { rss_bytes: number | null; heap_used_bytes: number | null },
+) {
+  try {
+    return state.payload(guard.calls, totalMs, deps.config, health);
+  } catch (error) {
+    const message = `The audit payload failed validation: ${describeThrown(error).slice(0, 400)}`;
+    state.crash = { message: log.scrubText(message), stack: null };
+    state.abort = null;
+    log.error("CRASH", { error: state.crash.message });
+    state.resetForFallback();
+    return state.payload(guard.calls, totalMs, deps.config, health);
+  }
+}
+
+/** Removes secret values from every string in the payload, as a last line of defence. */
 function scrubPayload<T>(log: BlackboxRecorder, payload: T): T {
-  return JSON.parse(log.scrubText(JSON.stringify(payload))) as T;
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === "string") return log.scrubText(value);
+    if (Array.isArray(value)) return value.map(scrub);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrub(item)]));
+    }
+    return value;
+  };
+  return scrub(payload) as T;
 }

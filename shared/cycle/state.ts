@@ -73,6 +73,26 @@ export class CycleState {
     return this.skipped ? "skipped" : "completed";
   }
 
+  /**
+   * Drops what a step filled in that may not validate (the integrity report,
+   * the verdict, the financials), keeping the counts, for a crash payload.
+   */
+  resetForFallback(): void {
+    const kept = this.integrity;
+    this.integrity = {
+      ...kept,
+      dropped_open: [],
+      missing: [],
+      filled: [],
+      misaligned: [],
+      newest_closed: null,
+      exchange_time: null,
+      clock_skew_ms: Number.isFinite(kept.clock_skew_ms ?? 0) ? kept.clock_skew_ms : null,
+    };
+    this.verdict = null;
+    this.financials = null;
+  }
+
   /** Builds and validates the audit payload; throws when a step filled it wrongly. */
   payload(calls: CallRecord[], totalMs: number, config: TitanConfig, health: AuditPayload["health"]) {
     const payload: AuditPayload = {

@@ -29,3 +29,15 @@ export function cycleId(symbol: string, slotMs: number): string {
 export function isoTime(timeMs: number): string {
   return new Date(timeMs).toISOString();
 }
+
+/** Latest time `isoTime` writes as a four-digit year: 9999-12-31T23:59:59.999Z. */
+const MAX_ISO_TIME_MS = 253_402_300_799_999;
+
+/**
+ * Formats a time like `isoTime`, or returns null for a value that is not a
+ * time between 1970 and 9999, such as a reply in the wrong unit.
+ */
+export function safeIsoTime(timeMs: number): string | null {
+  if (!Number.isFinite(timeMs) || timeMs < 0 || timeMs > MAX_ISO_TIME_MS) return null;
+  return new Date(timeMs).toISOString();
+}

@@ -5,7 +5,7 @@ import type { BlackboxRecorder } from "../../blackbox/recorder.ts";
 import type { CycleDeps } from "../context.ts";
 import { CycleAbort } from "../reasons.ts";
 import type { CycleState } from "../state.ts";
-import { isoTime } from "../../time/slots.ts";
+import { safeIsoTime } from "../../time/slots.ts";
 
 export interface MarketSnapshot {
   market: MarketInfo;
@@ -31,15 +31,17 @@ export async function checkClock(
   const exchangeTime = await guard.call("fetchTime", () => deps.exchange.fetchTime());
   const midpoint = (sentAt + deps.clock.now()) / 2;
   const skew = Math.round(exchangeTime + TRUNCATION_MS - midpoint);
-  state.integrity.exchange_time = isoTime(exchangeTime);
-  state.integrity.clock_skew_ms = skew;
-  log.info("CLOCK", { exchange_time: isoTime(exchangeTime), skew_ms: skew });
+  const exchangeIso = safeIsoTime(exchangeTime);
+  state.integrity.exchange_time = exchangeIso;
+  state.integrity.clock_skew_ms = Number.isFinite(skew) ? skew : null;
+  log.info("CLOCK", { exchange_time: exchangeIso ?? String(exchangeTime), skew_ms: skew });
   const allowed = deps.config.cycle.maxClockSkewMs;
-  if (Math.abs(skew) > allowed) {
+  // A time in the wrong unit (ms for s) or out of range is as untrustworthy as a skewed one.
+  if (exchangeIso === null || !(Math.abs(skew) <= allowed)) {
     throw new CycleAbort(
       "TIMESTAMP_MISMATCH",
       `Exchange clock differs from the server clock by ${skew} ms; allowed ${allowed} ms.`,
-      { skew_ms: skew, allowed_ms: allowed, exchange_time: isoTime(exchangeTime) },
+      { skew_ms: Number.isFinite(skew) ? skew : null, allowed_ms: allowed, exchange_time_raw: exchangeTime },
     );
   }
   return exchangeTime;
@@ -80,6 +82,7 @@ export async function readMarket(
     });
     const quote = await guard.call("fetchTicker", () => deps.exchange.fetchQuote(symbol));
     checkQuote(quote, symbol);
+    checkQuoteAgainstClose(quote, symbol, window.at(-1)?.close, settings.maxQuoteDeviationPct);
     return { market, window, quote };
   } catch (error) {
     if (error instanceof CycleAbort && isReport(error.details)) applyReport(state, error.details);
@@ -99,6 +102,27 @@ interface ReportLike {
 
 function isReport(value: unknown): value is ReportLike {
   return typeof value === "object" && value !== null && "missing" in value && "droppedOpen" in value;
+}
+
+/**
+ * A ticker far from the newest closed candle is more likely a bad reply than
+ * a market move within seconds, and a fill at it would be a real loss.
+ */
+function checkQuoteAgainstClose(
+  quote: Quote,
+  symbol: string,
+  close: number | undefined,
+  maxDeviationPct: number,
+): void {
+  if (close === undefined) return;
+  const deviationPct = (Math.max(Math.abs(quote.bid - close), Math.abs(quote.ask - close)) / close) * 100;
+  if (deviationPct <= maxDeviationPct) return;
+  throw new CycleAbort(
+    "INVALID_DATA",
+    `Ticker for ${symbol} (bid ${quote.bid}, ask ${quote.ask}) is ${deviationPct.toFixed(2)} % away ` +
+      `from the last close ${close}; allowed ${maxDeviationPct} % (TITAN_MAX_QUOTE_DEVIATION_PCT).`,
+    { bid: quote.bid, ask: quote.ask, last_close: close, deviation_pct: deviationPct, allowed_pct: maxDeviationPct },
+  );
 }
 
 function applyReport(state: CycleState, report: ReportLike): void {

@@ -1,7 +1,7 @@
 /**
- * Open defects of the PAPER cycle and its commands, each as a minimal
- * failing regression test. Every test states the behaviour the product
- * should have; it fails until the defect is fixed.
+ * Regression tests for defects once found in the PAPER cycle and its
+ * commands: hostile exchange replies, failing journals and sinks, secrets in
+ * errors, shared PAPER funds, and hostile configuration values.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
