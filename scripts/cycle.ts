@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { isoTime, slotStart } from "../shared/time/slots.ts";
 import { SqlAlertRateLimiter } from "../shared/alerts/rate-limit.ts";
 import { type AlertSettings, loadAlertSettings, webhookSecrets } from "../shared/alerts/settings.ts";
 import { WebhookAlerter } from "../shared/alerts/webhook.ts";
@@ -41,6 +42,9 @@ Options:
   --market SYMBOL     market to trade, for example BTC/USD (default: the
                       first of TITAN_MARKETS)
   --json              print the execution_logs row as JSON
+  --wait              when the current slot is older than TITAN_MAX_SLOT_DELAY_MS
+                      (so the cycle would abort STALE_SLOT), wait for the next
+                      slot and run 5 seconds after it opens, as pg_cron would
   --help              show this help
 
 Records go to the embedded database and blackbox files under TITAN_HOME
@@ -51,12 +55,26 @@ TITAN_ALERT_WEBHOOK_URL when it is set (docs/PROTECTIONS.md).
 Exit status: 0 completed, skipped or already ran; 3 aborted; 4 crashed;
 2 invalid options or configuration.`;
 
+/** Delay after a slot opens at which `--wait` runs, like the scheduled dispatch. */
+const WAIT_DISPATCH_DELAY_MS = 5_000;
+
+/** Sleeps until the next slot opens when the current one is too old to trade. */
+async function waitForFreshSlot(maxSlotDelayMs: number, intervalMs: number): Promise<void> {
+  const now = Date.now();
+  const slot = slotStart(now, intervalMs);
+  if (now - slot <= maxSlotDelayMs - WAIT_DISPATCH_DELAY_MS) return;
+  const runAt = slot + intervalMs + WAIT_DISPATCH_DELAY_MS;
+  console.error(`waiting ${Math.ceil((runAt - now) / 1000)} s for the slot ${isoTime(slot + intervalMs)}`);
+  await new Promise((resolve) => setTimeout(resolve, runAt - now));
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       "exchange-url": { type: "string" },
       market: { type: "string" },
       json: { type: "boolean", default: false },
+      wait: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -69,6 +87,7 @@ async function main(): Promise<number> {
   if (values["exchange-url"]) env.KRAKEN_API_URL = values["exchange-url"];
   if (values.market) env.TITAN_MARKETS = values.market;
   const config = loadConfig(env);
+  if (values.wait) await waitForFreshSlot(config.cycle.maxSlotDelayMs, config.cycle.intervalMs);
   const alertSettings = loadAlertSettings(env);
   const market = config.markets[0]!;
   const home = titanHome(env);
@@ -98,6 +117,9 @@ async function main(): Promise<number> {
       console.log(JSON.stringify(rows[0] ?? null, null, 2));
     } else {
       console.log(describeResult(result, location, join(home, "blackbox")));
+      if (result.abortReason === "STALE_SLOT") {
+        console.error("hint: run with --wait to run at the start of the next slot.");
+      }
     }
     return exitCodeOf(result.outcome);
   } finally {
