@@ -142,7 +142,7 @@ describe("claim of a released slot", () => {
     await insertCycle("incomplete");
     await insertOrder("sent");
     await release();
-    expect(await claim()).toEqual({ claimed: false, existingStatus: "released", attempt: 1 });
+    expect(await claim()).toEqual({ claimed: false, existingStatus: "released" });
     await client.query("update orders set status = 'filled'");
     expect((await claim()).claimed).toBe(true);
   });

@@ -34,7 +34,7 @@ export interface ClaimResult {
   claimed: boolean;
   /** Status of the row that was already there, when `claimed` is false. */
   existingStatus?: CycleStatus;
-  /** Attempt number: 1, plus one for each re-run after a release. */
+  /** Attempt number of a re-run after a release (2 or more); absent for the first attempt. */
   attempt?: number;
 }
 

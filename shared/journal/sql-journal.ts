@@ -77,12 +77,13 @@ export class SqlJournal implements Journal {
           "Retry the cycle.",
       );
     }
-    const attempt = row.attempt ?? 1;
-    if (row.claimed) return { claimed: true, attempt };
+    // The attempt is reported only for a re-run, so a first claim reads as before.
+    const rerun = row.attempt !== null && row.attempt > 1 ? { attempt: row.attempt } : {};
+    if (row.claimed) return { claimed: true, ...rerun };
     return {
       claimed: false,
       existingStatus: cycleStatus(claim.cycleId, row.existing_status),
-      attempt,
+      ...rerun,
     };
   }
 
