@@ -1,0 +1,79 @@
+/**
+ * Open defects found by attacking LIVE trading and the Edge Functions. Each
+ * test states the right behaviour and fails until the product is fixed.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { runCycle } from "../shared/cycle/run-cycle.ts";
+import {
+  AT_1215,
+  type LiveHarness,
+  type LiveHarnessOptions,
+  risingCandles,
+  rowsOf,
+  SLOT_1215,
+  startLiveHarness,
+} from "./helpers/live-harness.ts";
+
+const INTERVAL = 15 * 60 * 1000;
+const AT_1230 = AT_1215 + INTERVAL;
+/** Short timeouts, so a dropped reply costs one second. */
+const FAST = {
+  TITAN_EXCHANGE_TIMEOUT_MS: "1000",
+  TITAN_LATENCY_BUDGET_MS: "800",
+  TITAN_CYCLE_DEADLINE_MS: "8000",
+  TITAN_RETRY_BACKOFF_MS: "10",
+  TITAN_RISK_PARAMS: '{"maxOrderCost":400}',
+};
+
+let harness: LiveHarness | null = null;
+afterEach(async () => {
+  await harness?.close();
+  harness = null;
+});
+
+async function start(options: Partial<LiveHarnessOptions> = {}): Promise<LiveHarness> {
+  harness = await startLiveHarness({
+    candles: risingCandles(SLOT_1215, 40_000, 3),
+    now: AT_1215,
+    ...options,
+    env: { ...FAST, ...options.env },
+    sim: { spreadBps: 0, ...options.sim },
+  });
+  return harness;
+}
+
+/** Runs the cycle at `botMs` on the bot's clock while the exchange clock reads `exchangeMs`. */
+function runSkewed(h: LiveHarness, botMs: number, exchangeMs: number) {
+  h.clock.set(botMs);
+  h.sim.setClock(exchangeMs);
+  return runCycle(h.deps(), { market: "BTC/USD" });
+}
+
+describe("order lookup under allowed clock skew", () => {
+  // The exchange clock 1.5 s behind the bot's is inside the default 2 s skew.
+  const BEHIND_MS = 1_500;
+
+  it("finds a filled order whose AddOrder reply was lost", async () => {
+    const h = await start();
+    h.sim.injectFault({ kind: "drop_reply", endpoint: "AddOrder", count: 1 });
+    const result = await runSkewed(h, AT_1215, AT_1215 - BEHIND_MS);
+    expect(h.sim.orders()).toHaveLength(1);
+    expect(result.abortReason).toBeNull();
+    const [row] = await rowsOf(h.client, "orders", "order by id");
+    expect(row?.status).toBe("filled");
+  });
+
+  it("reconciles the fill instead of orphaning it", async () => {
+    const h = await start();
+    h.sim.injectFault({ kind: "drop_reply", endpoint: "AddOrder", count: 1 });
+    await runSkewed(h, AT_1215, AT_1215 - BEHIND_MS);
+    await runSkewed(h, AT_1230, AT_1230 - BEHIND_MS);
+    const [row] = await rowsOf(h.client, "orders", "order by id");
+    expect(row?.status).toBe("filled");
+    expect(await h.protections.readHalt("BTC/USD")).toBeNull();
+    const [position] = await h.client.query<{ amount: string }>(
+      "select amount from live_positions where market = 'BTC/USD'",
+    );
+    expect(Number(position?.amount ?? 0)).toBe(Number(h.sim.balances().XXBT ?? 0));
+  });
+});
