@@ -13,6 +13,14 @@ import {
   SLOT_1215,
   startLiveHarness,
 } from "./helpers/live-harness.ts";
+import {
+  bearer,
+  CRON_SECRET,
+  type FunctionsStack,
+  REVOKE_SECRET,
+  startFunctionsStack,
+  trendCandles,
+} from "./helpers/functions-stack.ts";
 
 const INTERVAL = 15 * 60 * 1000;
 const AT_1230 = AT_1215 + INTERVAL;
@@ -75,5 +83,72 @@ describe("order lookup under allowed clock skew", () => {
       "select amount from live_positions where market = 'BTC/USD'",
     );
     expect(Number(position?.amount ?? 0)).toBe(Number(h.sim.balances().XXBT ?? 0));
+  });
+});
+
+describe("revoke flatten after a failed sale", () => {
+  let stack: FunctionsStack | null = null;
+  afterEach(async () => {
+    await stack?.close();
+    stack = null;
+  });
+
+  async function call(name: string, secret: string, body: unknown) {
+    const response = await stack!.server.call(name, {
+      headers: bearer(secret),
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it("sells on the second flatten call", async () => {
+    stack = await startFunctionsStack({ candles: trendCandles(10), management: false });
+    const bought = await call("run-cycle", CRON_SECRET, { market: "BTC/USD" });
+    expect(bought.status).toBe(200);
+    stack.sim.injectFault({ kind: "html", status: 520 });
+    const first = await call("revoke", REVOKE_SECRET, { reason: "drill", mode: "flatten" });
+    expect(first.status).toBe(502);
+    expect((first.body.flatten as Array<{ status: string }>)[0]?.status).toBe("failed");
+    stack.sim.clearFaults();
+
+    const second = await call("revoke", REVOKE_SECRET, { reason: "drill again", mode: "flatten" });
+    expect(second.body.flatten).not.toBe("already flattened by an earlier call");
+    const [btc] = await stack.sql`select amount from paper_balances where asset = 'BTC'`;
+    expect(Number(btc?.amount ?? 0)).toBe(0);
+  });
+});
+
+describe("ingest-logs of one log by path and by body", () => {
+  let stack: FunctionsStack | null = null;
+  afterEach(async () => {
+    await stack?.close();
+    stack = null;
+  });
+
+  it("stores each line once", async () => {
+    stack = await startFunctionsStack();
+    const cycle = await stack.server.call("run-cycle", { headers: bearer(CRON_SECRET) });
+    expect(cycle.status).toBe(200);
+    const [row] = await stack.sql`select blackbox_path from execution_logs`;
+    const path = String(row?.blackbox_path);
+    const text = stack.storage?.objects.get(`blackbox/${path}`)?.body ?? "";
+    const byPath = await stack.server.call("ingest-logs", {
+      headers: bearer(CRON_SECRET, { "content-type": "application/json" }),
+      body: JSON.stringify({ path }),
+    });
+    expect(byPath.status).toBe(200);
+    const byBody = await stack.server.call("ingest-logs", {
+      headers: bearer(CRON_SECRET, { "content-type": "text/plain" }),
+      body: text,
+    });
+    expect(byBody.status).toBe(200);
+
+    const lines = text.trimEnd().split("\n").length;
+    const [{ count } = { count: -1 }] = await stack.sql`select count(*)::int as count
+      from blackbox_events where event = 'CYCLE START'`;
+    expect(count).toBe(1);
+    const [{ total } = { total: -1 }] = await stack
+      .sql`select count(*)::int as total from blackbox_events`;
+    expect(total).toBe(lines);
   });
 });
