@@ -61,7 +61,7 @@ describe("order lookup under allowed clock skew", () => {
   // The exchange clock 1.5 s behind the bot's is inside the default 2 s skew.
   const BEHIND_MS = 1_500;
 
-  it("finds a filled order whose AddOrder reply was lost", async () => {
+  it("finds the fill after a lost reply", async () => {
     const h = await start();
     h.sim.injectFault({ kind: "drop_reply", endpoint: "AddOrder", count: 1 });
     const result = await runSkewed(h, AT_1215, AT_1215 - BEHIND_MS);
