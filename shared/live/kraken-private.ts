@@ -34,6 +34,9 @@ interface MarketIds {
   aliases: Record<string, string>;
 }
 
+/** How far before an order's send time ClosedOrders is searched. */
+const CLOSED_LOOKUP_MARGIN_MS = 60 * 60 * 1000;
+
 export class KrakenPrivate implements PrivateExchange {
   constructor(
     private readonly kraken: GuardedKrakenInstance,
@@ -106,8 +109,11 @@ export class KrakenPrivate implements PrivateExchange {
     for (let page = 0; page < MAX_CLOSED_PAGES; page++) {
       const params = {
         userref: String(reference.userref),
-        // `start` is exclusive and in whole seconds; one second earlier keeps an order of that second.
-        start: String(Math.max(0, Math.floor(sinceMs / 1000) - 1)),
+        // `start` is exclusive, in whole seconds, and compared with the exchange's
+        // clock, which may run behind ours by up to the allowed skew. The userref
+        // filter already limits the reply to this slot's orders, so a wide margin
+        // costs nothing.
+        start: String(Math.max(0, Math.floor((sinceMs - CLOSED_LOOKUP_MARGIN_MS) / 1000))),
         ofs: String(page * CLOSED_PAGE_SIZE),
       };
       const reply = await this.lock.run(() => this.kraken.privatePostClosedOrders(params), signal);

@@ -93,7 +93,9 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
     `(user agent ${userAgent ?? "none"})`;
   const halt = await deps.halt(by, reason, mode);
   const exchange = await cancelOrders(deps, context.invocationId);
-  const flatten = halt.action !== "already_halted" && mode === "flatten"
+  // Every flatten call sells what is left, so a call after a failed sale
+  // retries it; a position already sold leaves nothing to sell.
+  const flatten = mode === "flatten"
     ? await flattenAll(deps, config.markets, reason, context.invocationId, by)
     : null;
   const secrets = await deleteKeySecrets(deps);
@@ -111,8 +113,7 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
       halt_reason: halt.haltReason,
       halted_at: isoTime(halt.haltedAt),
       exchange: deps.cancelOpenOrders === undefined ? "not applicable in PAPER" : exchange,
-      flatten: flatten?.map(flattenBody) ??
-        (mode === "flatten" ? "already flattened by an earlier call" : "not requested"),
+      flatten: flatten?.map(flattenBody) ?? "not requested",
       kraken_secrets: secrets,
     },
     reason: `${halt.action} ${halt.haltMode}: ${reason}; secrets ${secrets.status}` +
