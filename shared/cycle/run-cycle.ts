@@ -15,7 +15,8 @@ import { decideAndExecute, markPortfolio } from "./steps/trade.ts";
 
 /**
  * Runs one cycle for one (market, slot): claim, kill switch, clock, market
- * data, portfolio, decision, PAPER execution, then the row and the blackbox.
+ * data, portfolio, decision, execution (PAPER or LIVE), then the row and the
+ * blackbox.
  * Never throws for an abort or a crash of a step: both end as a finished row.
  * Throws only when the journal itself cannot be written.
  */
@@ -223,7 +224,7 @@ async function alreadyRan(
   };
 }
 
-/** Longest wait for a blackbox upload, so a hung Storage call cannot keep the row running. */
+/** Maximum wait for a blackbox upload, so a hung Storage call cannot keep the row running. */
 const MAX_UPLOAD_MS = 10_000;
 
 /**
