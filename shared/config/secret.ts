@@ -1,8 +1,8 @@
 /**
  * A secret value that does not print itself. `String(secret)`, template
  * literals, `JSON.stringify` and Node's `util.inspect` all give
- * `[REDACTED]`; only `reveal()` returns the value, so a secret reaches a log
- * line or a row only by an explicit call.
+ * `[REDACTED]`. Only `reveal()` returns the value, so a secret reaches a log
+ * line or a row only through an explicit call.
  *
  * @module
  */

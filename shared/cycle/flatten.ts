@@ -252,7 +252,7 @@ async function sell(context: VenueContext, input: SaleInput): Promise<FillValues
   return result.fill;
 }
 
-/** The portfolio after the sale, marked at the bid. */
+/** Marks the portfolio after the sale at the bid. */
 function financialsAfter(info: MarketInfo, quote: Quote, after: AccountBalances, fee: number) {
   const cash = freeBalance(after.free, info.quote);
   const position = freeBalance(after.total, info.base);

@@ -1,7 +1,7 @@
 /**
  * The execution venue: the one seam between PAPER and LIVE. A cycle runs
  * the same steps in both modes (claim, kill switch, clock, market data,
- * sizing and `validateOrder` on the same inputs) and asks its venue only
+ * sizing and `validateOrder` on the same inputs) and calls its venue only
  * for what differs: finishing what earlier cycles left half done, the
  * balances, and the execution of a validated order.
  *
@@ -16,7 +16,7 @@ import type { CycleDeps } from "./context.ts";
 import { paperVenue } from "./paper-venue.ts";
 import type { CycleState } from "./state.ts";
 
-/** What a venue needs from the running cycle. */
+/** The running cycle's parts a venue uses. */
 export interface VenueContext {
   deps: CycleDeps;
   guard: CallGuard;
@@ -26,7 +26,7 @@ export interface VenueContext {
 
 /** Balances by asset code (`BTC`, `USD`), in two readings. */
 export interface AccountBalances {
-  /** What an order may use now: funds held by open orders and staked funds excluded. */
+  /** Funds an order may use now, without those open orders hold or that are staked. */
   free: Balances;
   /** Everything the account holds, free or not: the position the strategy and the equity see. */
   total: Balances;
@@ -51,7 +51,7 @@ export type ExecutionResult =
   | {
     kind: "executed";
     status: ExecutedStatus;
-    /** What filled so far; null when nothing did. */
+    /** The fill so far; null when nothing filled. */
     fill: FillValues | null;
     clientOrderId: string;
     /** The balances after the fill, for the audit. */
@@ -59,7 +59,7 @@ export type ExecutionResult =
   }
   | { kind: "skipped"; reason: string; message: string };
 
-/** Where the orders of one mode go. */
+/** The destination of one mode's orders. */
 export interface ExecutionVenue {
   readonly mode: TradingMode;
   /**

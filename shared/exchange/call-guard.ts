@@ -98,7 +98,7 @@ export class CallGuard {
     return this.options.deadlineAt - this.options.clock.monotonic();
   }
 
-  /** The abort a failure ends the cycle with, carrying the values behind it. */
+  /** Builds the abort a failure ends the cycle with, carrying the values behind it. */
   abortFor(failure: ExchangeFailure, latencyMs: number, attempts: number): CycleAbort {
     return abortFor(failure, latencyMs, attempts - 1);
   }

@@ -56,9 +56,9 @@ class GuardedKraken extends KrakenExchange {
   #nonceFloor = 0;
 
   /**
-   * Loads the markets, and forgets a failed load. ccxt 4.5.84 keeps the
+   * Loads the markets and drops a failed load. ccxt 4.5.84 caches the
    * rejected promise of a failed load and returns it to every later call,
-   * so one outage page would fail every cycle of the isolate after it.
+   * so one outage page would fail every later cycle of the isolate.
    */
   override async loadMarkets(reload = false, params = {}) {
     try {

@@ -7,7 +7,7 @@
  * `XDG`. A suffix names a balance that is held apart: `.F` for staking
  * rewards, `.S` and `.M` for staked funds, `.B` for funds earning yield,
  * `.P` for parachain funds, `.HOLD` for held fiat. A suffixed balance counts
- * toward what the account holds but is never free to sell.
+ * toward the account's total but is never free to sell.
  *
  * @module
  */
@@ -65,8 +65,8 @@ export function parseAssetCode(code: string, aliases: Readonly<Record<string, st
  * Reads a Kraken `BalanceEx` result (`{"XXBT": {"balance": "0.5", "hold_trade":
  * "0.1"}}`) or a `Balance` result (`{"XXBT": "0.5"}`) by unified code.
  *
- * - `total` adds every balance of an asset, suffixed ones included: C10's
- *   `{"XXBT": "0", "XBT.F": "0.0123456789"}` holds 0.0123456789 BTC.
+ * - `total` adds every balance of an asset, suffixed ones included, so
+ *   `{"XXBT": "0", "XBT.F": "0.0123456789"}` is 0.0123456789 BTC in total.
  * - `free` adds only unsuffixed balances minus `hold_trade`, the funds that
  *   open orders hold, so that BTC has 0 free.
  *

@@ -5,7 +5,7 @@
  * overlap, or two markets of one invocation, must not both be inside a
  * private call.
  *
- * Each call runs in its own database transaction that holds
+ * Each call runs in its own database transaction that takes
  * `pg_advisory_xact_lock` on a number derived from a SHA-256 of the key
  * (never the key itself). The transaction form works through Supabase's
  * transaction pooler, which hands each transaction one server connection
@@ -21,13 +21,13 @@ import type { SqlClient } from "../journal/sql-client.ts";
 export interface KeyLock {
   /**
    * Runs `call` while holding the key's lock. When `signal` aborts before
-   * the lock is held, `call` never runs; when it aborts during the call, the
-   * lock is released and the call's result is dropped.
+   * the lock is taken, `call` never runs. When it aborts during the call,
+   * the lock is released and the call's result is dropped.
    */
   run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-/** What the lock reads from and writes to the exchange client's nonces. */
+/** The exchange client's nonce counter, as the lock reads and raises it. */
 export interface NonceSource {
   raiseNonceFloor(nonce: number): void;
   lastNonce(): number;
@@ -130,7 +130,7 @@ function settle<T>(promise: Promise<T>, signal?: AbortSignal): Promise<Settled<T
   return Promise.race([outcome, abandoned]);
 }
 
-/** A lock wait past `lock_timeout` is a timeout of the call; other errors pass unchanged. */
+/** Turns a lock wait past `lock_timeout` into a call timeout; returns other errors unchanged. */
 function lockFailure(error: unknown, waitMs: number): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (code !== LOCK_NOT_AVAILABLE) return error;

@@ -46,7 +46,7 @@ export function parseKrakenOrder(call: string, txid: string, raw: unknown): Exch
   };
 }
 
-/** The pair an order object names in `descr.pair`, e.g. `XBTUSD`; null when absent. */
+/** Returns the pair an order object names in `descr.pair`, e.g. `XBTUSD`; null when absent. */
 export function orderPair(raw: unknown): string | null {
   if (typeof raw !== "object" || raw === null) return null;
   const descr = (raw as Record<string, unknown>).descr;

@@ -83,7 +83,7 @@ export class KrakenPrivate implements PrivateExchange {
     try {
       reply = await this.lock.run(() => this.kraken.privatePostQueryOrders({ txid }), signal);
     } catch (error) {
-      // Kraken answers EOrder:Invalid order for a txid it does not know.
+      // Kraken replies EOrder:Invalid order to a txid it has no order for.
       if (classifyExchangeError(error, "QueryOrders").kind === "order_not_found") return null;
       throw error;
     }

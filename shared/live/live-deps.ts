@@ -1,6 +1,6 @@
 /**
- * What the LIVE venue is built from, and the one factory that builds it
- * for the Edge Functions, the `npm run cycle` command and the tests.
+ * The LIVE venue's collaborators, and the one factory that builds them for
+ * the Edge Functions, the `npm run cycle` command and the tests.
  *
  * @module
  */
@@ -35,7 +35,7 @@ export interface LiveWiringOptions {
   sql: SqlClient;
   credentials: KrakenCredentials;
   halts: MarketHaltStore;
-  /** Longest wait for the API key's lock, in ms; the exchange timeout is a good value. */
+  /** Maximum wait for the API key's lock, in ms, usually the exchange timeout. */
   lockWaitMs: number;
   /** Replaces the database lock, for a test that shows what happens without it. */
   lock?: KeyLock;
@@ -72,14 +72,14 @@ export function krakenOptions(config: TitanConfig): KrakenOptions {
   };
 }
 
-/** The values to scrub from every record: the API key and secret in LIVE, else none. */
+/** Returns the values to scrub from every record: the API key and secret in LIVE, else none. */
 export function krakenSecretValues(config: TitanConfig): string[] {
   const credentials = config.live.credentials;
   if (credentials === null) return [];
   return [credentials.apiKey.reveal(), credentials.apiSecret.reveal()];
 }
 
-/** The LIVE collaborators of a LIVE configuration; undefined in PAPER. */
+/** Builds the LIVE collaborators of a LIVE configuration; returns undefined in PAPER. */
 export function liveDepsFor(
   config: TitanConfig,
   kraken: GuardedKrakenInstance,

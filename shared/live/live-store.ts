@@ -62,7 +62,7 @@ export interface LiveOrder {
   cycleStatus: CycleStatus;
 }
 
-/** What the exchange reported for an order, ready to record. */
+/** An exchange report of an order, ready to record. */
 export interface OrderReport {
   status: "open" | "partially_filled" | "filled" | "canceled";
   exchangeOrderId: string;

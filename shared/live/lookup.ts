@@ -1,5 +1,5 @@
 /**
- * Looks a LIVE order up on the exchange by what the database knows of it:
+ * Looks a LIVE order up on the exchange by what the database stores of it:
  * its txid when it has one (`QueryOrders`), else its reference in the open
  * orders and then the closed ones (`OpenOrders`, `ClosedOrders` filtered by
  * userref, matched on the pair and `cl_ord_id`). Every call goes through the
@@ -16,7 +16,7 @@ import {
   type PrivateExchange,
 } from "./private-exchange.ts";
 
-/** What a lookup learned: the order, that the exchange has no such order, or nothing. */
+/** Result of a lookup: the order, no such order on the exchange, or a failed call. */
 export type Lookup =
   | { kind: "found"; order: ExchangeOrder }
   | { kind: "absent" }
@@ -31,8 +31,8 @@ export interface LookupTarget {
 }
 
 /**
- * Looks the order up. `absent` means every lookup answered and none listed
- * it; `failed` means a lookup failed, so nothing is known.
+ * Looks the order up. `absent` means every lookup replied and none listed
+ * it. `failed` means a lookup failed, so nothing was learned.
  */
 export async function lookUpOrder(
   context: VenueContext,

@@ -39,7 +39,7 @@ export function reportOf(order: ExchangeOrder, market: MarketInfo, at: number): 
   };
 }
 
-/** The fill of a report, or null when nothing filled. */
+/** Returns the fill of a report, or null when nothing filled. */
 export function fillOf(side: FillValues["side"], report: OrderReport): FillValues | null {
   if (report.filledAmount <= 0) return null;
   return {

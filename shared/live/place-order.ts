@@ -8,11 +8,11 @@
  *
  * `AddOrder` is never retried blindly. After a failure that may have reached
  * the exchange (no reply, an outage page, an unreadable reply) the order is
- * looked up by its reference: found, it is recorded once; not found, it
+ * looked up by its reference. Found, it is recorded once. Not found, it
  * becomes `unknown` and the cycle aborts `ORDER_UNKNOWN` without resending,
  * so the next cycle reconciles it first. Only a failure the exchange gave
- * before taking the order (an invalid nonce, a rate limit) is retried, once,
- * and only after a lookup says the order does not exist.
+ * before taking the order (an invalid nonce, a rate limit) is retried. It is
+ * retried once, and only after a lookup finds no such order.
  *
  * @module
  */
@@ -78,9 +78,8 @@ export async function placeLiveOrder(
 }
 
 /**
- * A LIVE order holds the exchange for up to two calls (AddOrder and a
- * lookup); with less than one exchange timeout left the cycle aborts
- * instead of starting it.
+ * Aborts DEADLINE_EXCEEDED with less than one exchange timeout left. A LIVE
+ * order needs up to two calls (AddOrder and a lookup), so it is not started.
  */
 function checkTimeLeft({ deps, guard }: VenueContext): void {
   const remaining = guard.remainingMs();
@@ -240,7 +239,7 @@ async function recordPlaced(
   };
 }
 
-/** The report of an order the exchange acknowledged with a txid and nothing more. */
+/** Builds the report of an order the exchange acknowledged with a txid and nothing more. */
 function acknowledgement(txid: string, market: MarketInfo, at: number) {
   return {
     status: "open" as const,

@@ -1,6 +1,5 @@
 /**
- * What LIVE trading needs from the exchange's private API, in the bot's
- * units. `kraken-private.ts` implements it on ccxt's raw Kraken calls. Every
+ * The exchange's private API as LIVE trading uses it, in the bot's units. `kraken-private.ts` implements it on ccxt's raw Kraken calls. Every
  * method takes the call guard's abort signal and may throw
  * `ExchangeFailure`; none retries by itself.
  *
@@ -9,7 +8,7 @@
 import type { AccountBalances } from "../cycle/venue.ts";
 import type { Side } from "../journal/journal.ts";
 
-/** How a LIVE order is found again on the exchange. */
+/** The reference that finds a LIVE order again on the exchange. */
 export interface OrderReference {
   /** Unified symbol, e.g. `BTC/USD`. */
   market: string;
@@ -39,7 +38,7 @@ export interface ExchangeOrder {
   averagePrice: number | null;
   userref: number | null;
   clientOrderId: string | null;
-  /** Why the exchange closed or cancelled it, when it says. */
+  /** Why the exchange closed or cancelled it, when the reply gives a reason. */
   reason: string | null;
 }
 

@@ -27,7 +27,7 @@ import type { LiveOrder } from "./live-store.ts";
 import { lookUpOrder } from "./lookup.ts";
 import { reportOf } from "./order-report.ts";
 
-/** Who the records name when the bot halts a market itself. */
+/** Actor recorded when the bot halts a market itself. */
 const BOT_ACTOR = "titan-bot";
 /** The market_halts reason of an order the exchange does not know. */
 export const ORPHAN_HALT_REASON = "ORDER_ORPHANED";
@@ -88,7 +88,7 @@ async function reconcileOrder(
   const reference = { market: order.market, userref: order.userref, clientOrderId: order.clientOrderId };
   const target = { reference, txid: order.exchangeOrderId, sinceMs: order.createdAt };
   const lookup = await lookUpOrder(context, live.exchange, target);
-  // Without an answer nothing can be decided about the order, so the cycle stops here.
+  // Without a reply nothing can be decided about the order, so the cycle stops here.
   if (lookup.kind === "failed") throw guard.abortFor(lookup.failure, lookup.latencyMs, lookup.attempts);
 
   const now = deps.clock.now();

@@ -1,9 +1,9 @@
 /**
  * `revoke`, the kill switch. One call halts trading in the database
- * (`titan_halt`); in LIVE it cancels every open order on Kraken
- * (`CancelAll`); in `flatten` mode it sells each market's free position
- * (PAPER fills, or LIVE market orders through the write-ahead path); and it
- * deletes the Kraken key secrets through the Management API when that is
+ * (`titan_halt`). In LIVE it then cancels every open order on Kraken
+ * (`CancelAll`). In `flatten` mode it sells each market's free position, as
+ * PAPER fills or as LIVE market orders through the write-ahead path. Last,
+ * it deletes the Kraken key secrets through the Management API when that is
  * configured.
  * It accepts only `Authorization: Bearer <TITAN_REVOKE_SECRET>`.
  *
@@ -121,7 +121,7 @@ async function revoke(deps: RevokeDeps, context: InvocationContext): Promise<Rep
   };
 }
 
-/** Cancels the open orders in LIVE; a failure is reported, and the halt stands. */
+/** Cancels the open orders in LIVE. A failure is reported, and trading stays halted. */
 async function cancelOrders(deps: RevokeDeps, invocationId: string) {
   if (deps.cancelOpenOrders === undefined) return { status: "not_applicable" };
   try {

@@ -32,8 +32,8 @@ export function revokeHandler(runtime: Runtime): Handler {
 }
 
 /**
- * The LIVE collaborators, or null in PAPER and when the configuration is
- * invalid: the handler then reports the configuration error itself.
+ * Returns the LIVE collaborators, or null in PAPER and when the
+ * configuration is invalid, which the handler then reports itself.
  */
 function liveOrNull(runtime: Runtime) {
   try {
