@@ -38,8 +38,29 @@ export async function placeLiveOrder(
   market: MarketInfo,
   balances: AccountBalances,
 ): Promise<ExecutionResult> {
-  const { deps, state, log } = context;
   checkTimeLeft(context);
+  const { orderId, reference } = await writeIntent(context, live, order, market);
+  const sentAt = context.deps.clock.now();
+  await live.store.markSent(orderId, sentAt);
+
+  const place = {
+    reference,
+    side: order.side,
+    amount: order.amount,
+    amountDecimals: market.amountDecimals,
+  };
+  const placed = await send(context, live, { orderId, place, sentAt });
+  return await recordPlaced(context, live, { orderId, place, market, balances, placed });
+}
+
+/** Derives the order's reference and commits the order as `intent`. */
+async function writeIntent(
+  context: VenueContext,
+  live: LiveDeps,
+  order: OrderRequest,
+  market: MarketInfo,
+): Promise<{ orderId: number; reference: OrderReference }> {
+  const { deps, state, log } = context;
   const reference: OrderReference = {
     market: state.market,
     userref: userrefForSlot(state.slot),
@@ -64,17 +85,7 @@ export async function placeLiveOrder(
     userref: reference.userref,
     client_order_id: reference.clientOrderId,
   });
-  const sentAt = deps.clock.now();
-  await live.store.markSent(orderId, sentAt);
-
-  const place = {
-    reference,
-    side: order.side,
-    amount: order.amount,
-    amountDecimals: market.amountDecimals,
-  };
-  const placed = await send(context, live, { orderId, place, sentAt });
-  return await recordPlaced(context, live, { orderId, place, market, balances, placed });
+  return { orderId, reference };
 }
 
 /**
