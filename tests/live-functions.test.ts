@@ -26,7 +26,7 @@ async function post(s: LiveFunctionsStack, name: string, secret: string, body: u
   return { status: response.status, text, body: JSON.parse(text) as Body };
 }
 
-/** Every file under `dir`, as text. */
+/** Reads every file under `dir` as text. */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())

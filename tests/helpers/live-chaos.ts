@@ -113,7 +113,7 @@ export async function runChaosCase(fault: ChaosFault, endpoint: string): Promise
   }
 }
 
-/** Every row of every table as text, plus the logs, requests, alerts and results. */
+/** Collects every row of every table as text, plus the logs, requests, alerts and results. */
 async function allRecords(
   h: Awaited<ReturnType<typeof startLiveHarness>>,
   results: CycleResult[],
@@ -137,11 +137,11 @@ async function allRecords(
 const UNRESOLVED = ["intent", "sent", "open", "partially_filled", "unknown"];
 
 /**
- * Checks the invariants of a chaos case, each with its own assertion: at most
- * one exchange order per intent, a row for every exchange order, the same
- * position in the database and on the exchange, nothing left unresolved, a
- * last cycle that trades again (or stays halted after an orphaned order), and
- * no API key or secret in any record.
+ * Checks the invariants of a chaos case, each with its own assertion. There
+ * is at most one exchange order per intent and a row for every exchange
+ * order. The database and the exchange hold the same position, and nothing is
+ * left unresolved. The last cycle trades again, or stays halted after an
+ * orphaned order. No record contains the API key or secret.
  */
 export function expectInvariants(report: ChaosReport): void {
   for (const order of report.dbOrders) {

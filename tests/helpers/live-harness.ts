@@ -108,21 +108,31 @@ export async function startLiveHarness(options: LiveHarnessOptions): Promise<Liv
   const clock = new SteppingClock(options.now);
   const databaseUrl = options.databaseUrl ?? await createTestDatabase();
   const client = createPostgresClient(databaseUrl, { maxConnections: 6 });
-  const journal = new SqlJournal(client);
-  const sink = new MemorySink();
   const config = loadConfig(liveEnv(sim, options.env));
   const kraken = createKraken(krakenOptions(config));
-  const exchange = new KrakenMarketData(kraken);
   const protections = new SqlProtectionStore(client);
-  const credentials = config.live.credentials!;
   const live = createLiveDeps({
     kraken,
     sql: client,
-    credentials,
+    credentials: config.live.credentials!,
     halts: protections,
     lockWaitMs: config.cycle.exchangeTimeoutMs,
     ...(options.lock ? { lock: options.lock } : {}),
   });
+  const parts = { sim, clock, client, config, kraken, live, protections, databaseUrl };
+  return assemble(parts, new SqlJournal(client), new MemorySink());
+}
+
+type HarnessParts = Pick<
+  LiveHarness,
+  "sim" | "clock" | "client" | "config" | "kraken" | "live" | "protections" | "databaseUrl"
+>;
+
+/** Adds the cycle dependencies, the recorded alerts and the run and close helpers. */
+function assemble(parts: HarnessParts, journal: SqlJournal, sink: MemorySink): LiveHarness {
+  const { sim, clock, config, kraken, live, protections } = parts;
+  const credentials = config.live.credentials!;
+  const exchange = new KrakenMarketData(kraken);
   const alerts: AlertEvent[] = [];
   let invocation = 0;
   const deps = (overrides: Partial<CycleDeps> = {}): CycleDeps => ({
@@ -140,17 +150,10 @@ export async function startLiveHarness(options: LiveHarnessOptions): Promise<Liv
     ...overrides,
   });
   return {
-    sim,
-    clock,
-    client,
+    ...parts,
     journal,
     sink,
-    config,
-    kraken,
-    live,
-    protections,
     alerts,
-    databaseUrl,
     deps,
     runAt: (timeMs, market = "BTC/USD") => {
       clock.set(timeMs);
@@ -165,8 +168,8 @@ export async function startLiveHarness(options: LiveHarnessOptions): Promise<Liv
 }
 
 /**
- * A second invocation beside `h`, as another isolate would run it: its own
- * ccxt instance and its own database pool, with the same API key, simulator
+ * Starts a second invocation beside `h`, as another isolate would run it:
+ * its own ccxt instance and database pool, with the same API key, simulator
  * and database.
  */
 export function secondInvocation(h: LiveHarness, lock?: KeyLock) {
@@ -212,9 +215,9 @@ export const AT_1215 = SLOT_1215 + 5_000;
 const INTERVAL_MS = 15 * 60 * 1000;
 
 /**
- * 300 candles rising by `step` a candle up to the one that opens at `slot`
- * (still open then), whose open, the last price, is `lastPrice`; plus
- * `after` more candles for later slots. The trend strategy buys on it.
+ * Builds 300 candles rising by `step` a candle up to the one that opens at
+ * `slot`, which is still open then and opens at `lastPrice`, the last price.
+ * `after` more candles follow for later slots. The trend strategy buys on it.
  */
 export function risingCandles(slot: number, lastPrice = 40_000, after = 0, step = 10): Candle[] {
   const count = 300 + after;
