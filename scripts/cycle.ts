@@ -24,7 +24,7 @@ import {
 import { systemClock } from "../shared/time/clock.ts";
 import { localEnv, titanHome } from "./lib/env.ts";
 import { FileSink } from "./lib/file-sink.ts";
-import { embeddedDbDir, openLocalJournal } from "./lib/journal.ts";
+import { embeddedDbDir, LocalDatabaseError, openLocalJournal } from "./lib/journal.ts";
 import { describeResult, exitCodeOf } from "./lib/result-text.ts";
 import { fail, usageError } from "./lib/cli.ts";
 
@@ -144,7 +144,9 @@ function protectionDeps(alertSettings: AlertSettings | null, client: SqlClient) 
 main().then(
   (code) => process.exit(code),
   (error) => {
-    if (error instanceof ConfigError || usageError(error)) fail(error.message, USAGE);
+    if (error instanceof ConfigError || error instanceof LocalDatabaseError || usageError(error)) {
+      fail(error.message, USAGE);
+    }
     throw error;
   },
 );

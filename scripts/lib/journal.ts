@@ -30,7 +30,16 @@ export async function openLocalJournal(
     return { journal: new SqlJournal(client), client, location: redactUrl(url) };
   }
   const client = await openEmbedded(dataDir);
-  await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
+  try {
+    await applyMigrations(client, loadMigrations(MIGRATIONS_DIR));
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw new LocalDatabaseError(
+      `cannot migrate the embedded database in ${dataDir ?? "memory"}: ` +
+        `${error instanceof Error ? error.message : String(error)}. If another command is ` +
+        "using the same TITAN_HOME or --db folder, wait for it or use another folder.",
+    );
+  }
   const location = dataDir ? `embedded database ${dataDir}` : "embedded database in memory";
   return { journal: new SqlJournal(client), client, location };
 }
@@ -45,10 +54,13 @@ async function openEmbedded(dataDir: string | null): Promise<SqlClient> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     return await createPgliteClient(dataDir ?? undefined);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    const reason = code ?? (error instanceof Error ? error.message : JSON.stringify(error));
+    // NOTE: PGlite takes one process per data folder; a second command on the
+    // same folder fails here too, and the message says so.
     throw new LocalDatabaseError(
-      `cannot open the embedded database in ${dataDir}: ${reason}; ` +
-        "point --db or TITAN_HOME at a folder you can write.",
+      `cannot open the embedded database in ${dataDir}: ${reason}. Point --db or ` +
+        "TITAN_HOME at a folder you can write, and run one command at a time on it.",
     );
   }
 }

@@ -106,7 +106,7 @@ class GuardedKraken extends KrakenExchange {
       throw new ExchangeFailure(
         "unavailable",
         `${method} ${endpoint}`,
-        `HTTP ${code} ${reason}${notJson ? ", reply is not JSON" : ""}`,
+        `${`HTTP ${code} ${reason}`.trim()}${notJson ? ", reply is not JSON" : ""}`,
         code,
         body.slice(0, BODY_START_CHARS),
       );
