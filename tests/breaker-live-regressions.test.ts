@@ -1,7 +1,7 @@
 /**
  * Regression tests for defects found by attacking LIVE trading and the Edge
- * Functions: order lookup under clock skew, a retried flatten, and one known
- * gap (`it.fails`) in log ingestion.
+ * Functions: order lookup under clock skew, a retried flatten, and the same
+ * log ingested by path and by body.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { runCycle } from "../shared/cycle/run-cycle.ts";
@@ -126,10 +126,7 @@ describe("ingest-logs of one log by path and by body", () => {
     stack = null;
   });
 
-  // NOTE: known gap: a log ingested by path is keyed by the path, and by body
-  // by its SHA-256, so the same log through both routes is stored twice. This
-  // test is expected to fail until both routes key rows by the content's hash.
-  it.fails("stores each line once", async () => {
+  it("stores each line once", async () => {
     stack = await startFunctionsStack();
     const cycle = await stack.server.call("run-cycle", { headers: bearer(CRON_SECRET) });
     expect(cycle.status).toBe(200);

@@ -2,11 +2,12 @@
  * `ingest-logs`: stores a blackbox log as `blackbox_events` rows, one per
  * line, so it can be queried in Studio. It accepts
  * `Authorization: Bearer <TITAN_CRON_SECRET>` and either the log itself as a
- * `text/plain` body (source `sha256:<hex>` of the body) or
+ * `text/plain` body or
  * `{"path": "BTCUSD/2024/01/15/BTCUSD-20240115T1215Z.log"}` as a JSON body,
- * naming an object of the blackbox bucket (source: that path). Ingesting a
- * log twice stores nothing new; the response counts inserted and already
- * present lines.
+ * naming an object of the blackbox bucket. Rows are keyed by `sha256:<hex>`
+ * of the log's text whichever way it arrives, so ingesting a log twice, by
+ * body or by path, stores nothing new; the response counts inserted and
+ * already present lines.
  *
  * Statuses: 200 stored; 400 invalid body or an empty log; 401; 404 no such
  * object; 405; 413 a log over 1 MiB, with nothing stored; 415 another content
@@ -110,7 +111,8 @@ async function download(
   path: string,
 ): Promise<{ text: string; source: string } | Reply> {
   try {
-    return { text: await store.get(path, MAX_LOG_BYTES), source: path };
+    const text = await store.get(path, MAX_LOG_BYTES);
+    return { text, source: await sha256Source(text) };
   } catch (error) {
     if (error instanceof BlackboxReadError) {
       return errorReply(error.kind === "not_found" ? 404 : 413, error.message);
