@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,7 +105,8 @@ describe("npm run serve", () => {
     });
     const body = (await response.json()) as Record<string, unknown>;
     expect(response.status).toBe(200);
-    expect(body.source).toBe(blackboxPath);
+    const text = readFileSync(join(home, "blackbox", blackboxPath), "utf8");
+    expect(body.source).toBe(`sha256:${createHash("sha256").update(text).digest("hex")}`);
     expect(body.inserted).toBe(body.lines);
   });
 
