@@ -5,7 +5,7 @@
  * The helpers below the command (`loadBacktestInput`, `simulatedExchange`)
  * are shared with `npm run sweep` and `npm run bench`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -21,12 +21,12 @@ import { describeBacktest, summarizeBacktest } from "../shared/backtest/summary.
 import { createTapeQuotes } from "../shared/backtest/tape-quotes.ts";
 import { ConfigError, loadConfig, type TitanConfig } from "../shared/config/config.ts";
 import { ExchangeFailure } from "../shared/exchange/errors.ts";
-import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.ts";
+import { CandleFileError } from "../shared/market/candle-file.ts";
 import type { Candle, MarketInfo } from "../shared/market/types.ts";
-import { slotStart } from "../shared/time/slots.ts";
 import { marketInfoFor, symbolOf } from "../simulator/historical-source.ts";
 import { SIMULATED_PAIRS } from "../simulator/markets.ts";
 import { KRAKEN_OHLC_MAX_ROWS } from "../simulator/tape.ts";
+import { parseSlotOption, readCandleFile } from "./lib/candle-input.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv } from "./lib/env.ts";
 import { createProgress } from "./lib/progress.ts";
@@ -93,11 +93,11 @@ export function loadBacktestInput(options: InputOptions): BacktestInput {
     SUPABASE_DB_URL: "",
   };
   const config = applyParams(loadConfig(env), options.params ?? {});
-  const candles = readCandles(options.candlesFile);
+  const candles = readCandleFile(options.candlesFile);
   const { intervalMs } = config.cycle;
   const range = defaultRange(candles, intervalMs);
-  const fromSlot = options.from ? parseSlot("--from", options.from, intervalMs) : range.from;
-  const toSlot = options.to ? parseSlot("--to", options.to, intervalMs) : range.to;
+  const fromSlot = options.from ? parseSlotOption("--from", options.from, intervalMs) : range.from;
+  const toSlot = options.to ? parseSlotOption("--to", options.to, intervalMs) : range.to;
   if (toSlot < fromSlot) {
     fail(`--to ${options.to} is before --from ${options.from ?? ""}; swap them.`);
   }
@@ -127,24 +127,6 @@ export function simulatedExchange(input: BacktestInput): SimulatedExchange {
     ohlcMaxRows: KRAKEN_OHLC_MAX_ROWS,
     quoteAt: createTapeQuotes(candles, config.cycle.intervalMs, spreadBps, market.priceDecimals),
   };
-}
-
-function readCandles(file: string): Candle[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    fail(`cannot read --candles ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
-  return parseCandleFile(text, file);
-}
-
-function parseSlot(option: string, text: string, intervalMs: number): number {
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) {
-    fail(`invalid ${option} ${text}: expected an ISO time like 2023-03-01T00:00Z.`);
-  }
-  return slotStart(time, intervalMs);
 }
 
 function main(): number {

@@ -2,12 +2,11 @@
  * `npm run replay`: runs the live PAPER cycle for every slot of a candles
  * file, on simulated time, into the embedded database.
  */
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../shared/config/config.ts";
-import { CandleFileError, parseCandleFile } from "../shared/market/candle-file.ts";
-import { slotStart } from "../shared/time/slots.ts";
+import { CandleFileError } from "../shared/market/candle-file.ts";
+import { parseSlotOption, readCandleFile } from "./lib/candle-input.ts";
 import { fail, usageError } from "./lib/cli.ts";
 import { localEnv, titanHome } from "./lib/env.ts";
 import { FileSink } from "./lib/file-sink.ts";
@@ -61,10 +60,10 @@ async function main(): Promise<number> {
   if (!values.candles) fail("missing --candles FILE: name the candles file to replay.", USAGE);
   const env = { ...localEnv(), TITAN_MARKETS: values.market, DATABASE_URL: "", SUPABASE_DB_URL: "" };
   const config = loadConfig(env);
-  const candles = readCandles(values.candles);
+  const candles = readCandleFile(values.candles);
   const range = defaultRange(candles, config.cycle.intervalMs);
-  const fromSlot = values.from ? parseSlot("--from", values.from, config.cycle.intervalMs) : range.from;
-  const toSlot = values.to ? parseSlot("--to", values.to, config.cycle.intervalMs) : range.to;
+  const fromSlot = values.from ? parseSlotOption("--from", values.from, config.cycle.intervalMs) : range.from;
+  const toSlot = values.to ? parseSlotOption("--to", values.to, config.cycle.intervalMs) : range.to;
   if (toSlot < fromSlot) fail(`--to ${values.to} is before --from ${values.from ?? ""}; swap them.`);
   const spreadBps = Number(values["spread-bps"]);
   if (!(spreadBps >= 0 && spreadBps <= 1000)) {
@@ -94,22 +93,6 @@ async function main(): Promise<number> {
     progress.stop();
     await journal.close();
   }
-}
-
-function readCandles(file: string) {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    fail(`cannot read --candles ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
-  return parseCandleFile(text, file);
-}
-
-function parseSlot(option: string, text: string, intervalMs: number): number {
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) fail(`invalid ${option} ${text}: expected an ISO time like 2023-03-01T00:00Z.`);
-  return slotStart(time, intervalMs);
 }
 
 function describe(s: ReplaySummary): string {
