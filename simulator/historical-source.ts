@@ -11,7 +11,7 @@ const CCXT_CODES: Record<string, string> = { XBT: "BTC", XDG: "DOGE" };
 /**
  * Market data from candle tapes in the same process: what ccxt would return
  * from the simulator at the clock's time, without HTTP. Replay and the
- * backtest use it; a test holds it equal to ccxt against the simulator.
+ * backtest use it; a test checks it against ccxt talking to the simulator.
  */
 export class HistoricalSource implements MarketDataSource {
   constructor(
@@ -46,7 +46,7 @@ export class HistoricalSource implements MarketDataSource {
   }
 }
 
-/** The ccxt symbol of a simulated pair, for example `BTC/USD` for XXBTZUSD. */
+/** Returns the ccxt symbol of a simulated pair, for example `BTC/USD` for XXBTZUSD. */
 export function symbolOf(pair: KrakenAssetPair): string {
   const code = (asset: string) => {
     const altname = SIMULATED_ASSETS[asset]?.altname ?? asset;

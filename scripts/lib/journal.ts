@@ -11,7 +11,7 @@ export const MIGRATIONS_DIR = resolve(import.meta.dirname, "../../supabase/migra
 export interface OpenedJournal {
   journal: SqlJournal;
   client: SqlClient;
-  /** Where the records go, for messages: never contains a password. */
+  /** Location of the records, for messages; never contains a password. */
   location: string;
 }
 
@@ -56,8 +56,8 @@ async function openEmbedded(dataDir: string | null): Promise<SqlClient> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | null)?.code;
     const reason = code ?? (error instanceof Error ? error.message : JSON.stringify(error));
-    // NOTE: PGlite takes one process per data folder; a second command on the
-    // same folder fails here too, and the message says so.
+    // NOTE: PGlite allows one process per data folder. A second command on the
+    // same folder fails here too, and the message names that cause.
     throw new LocalDatabaseError(
       `cannot open the embedded database in ${dataDir}: ${reason}. Point --db or ` +
         "TITAN_HOME at a folder you can write, and run one command at a time on it.",
@@ -65,7 +65,7 @@ async function openEmbedded(dataDir: string | null): Promise<SqlClient> {
   }
 }
 
-/** The embedded database folder under TITAN_HOME. */
+/** Returns the embedded database folder under TITAN_HOME. */
 export function embeddedDbDir(home: string): string {
   return join(home, "db");
 }

@@ -1,6 +1,6 @@
 import { type Fields, type FieldValue, formatLine, type LogEntry, type LogLevel } from "./format.ts";
 
-/** Where a finished blackbox log goes: a Storage bucket or local files. */
+/** Destination of finished blackbox logs: a Storage bucket or local files. */
 export interface BlackboxSink {
   /**
    * Stores `text` at `path`, replacing what is there. Throws when the write
@@ -49,7 +49,7 @@ export class BlackboxRecorder {
     this.entries.push({ time: this.now(), level, event, fields: clean });
   }
 
-  /** The whole log, one line per entry, ending with a newline. */
+  /** Returns the whole log, one line per entry, ending with a newline. */
   text(): string {
     return this.entries.map((entry) => formatLine(entry) + "\n").join("");
   }

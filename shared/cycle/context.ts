@@ -17,11 +17,11 @@ export interface CycleDeps {
   journal: Journal;
   blackbox: BlackboxSink;
   invocationId: string;
-  /** Who started the cycle: `cron`, `cli`, `replay`, a caller address. */
+  /** Origin of the cycle: `cron`, `cli`, `replay` or a caller address. */
   invokedBy: string;
   /** Secret values to scrub from every log line, error and payload. */
   secrets?: readonly (string | undefined)[];
-  /** Memory in use, for the audit; omitted where the runtime cannot say. */
+  /** Memory in use, for the audit; omitted where the runtime cannot report it. */
   memoryUsage?: () => { rss: number; heapUsed: number };
   /**
    * Where LIVE orders go (`createLiveVenue` in shared/live). Required when
@@ -35,7 +35,7 @@ export interface CycleDeps {
   protections?: ProtectionStore;
   /** Where alerts go; without it none are sent. */
   alerter?: Alerter;
-  /** Longest wait for the cycle's alerts before the blackbox upload; default 2,500 ms. */
+  /** Maximum wait for the cycle's alerts before the blackbox upload; default 2,500 ms. */
   alertWaitMs?: number;
 }
 
@@ -51,7 +51,7 @@ export interface CycleRequest {
 
 export type CycleOutcome = "completed" | "aborted" | "skipped" | "crashed" | "already_ran";
 
-/** What one invocation of the cycle did, for callers and commands. */
+/** Outcome of one invocation of the cycle, for callers and commands. */
 export interface CycleResult {
   cycleId: string;
   market: string;

@@ -228,8 +228,8 @@ async function alreadyRan(
 const MAX_UPLOAD_MS = 10_000;
 
 /**
- * Uploads the blackbox within the time the cycle has left (at least one
- * second, at most MAX_UPLOAD_MS); a failure is returned as text and never
+ * Uploads the blackbox within the time the cycle has left, at least one
+ * second and at most MAX_UPLOAD_MS. A failure is returned as text and never
  * changes the outcome.
  */
 async function upload(deps: CycleDeps, path: string, text: string, remainingMs = MAX_UPLOAD_MS) {
@@ -268,10 +268,10 @@ async function finishingStep(state: CycleState, log: BlackboxRecorder, run: () =
 }
 
 /**
- * Builds the validated payload. When a step left a value the schema rejects
- * (a time beyond year 9999, an infinite indicator), the cycle is recorded as
- * crashed with the schema's message and the payload keeps only the parts
- * that validate, so the row is always finished.
+ * Builds the validated payload. A step may leave a value the schema
+ * rejects, such as a time beyond year 9999 or an infinite indicator. Then
+ * the cycle is recorded as crashed with the schema's message, and the
+ * payload keeps only the parts that validate, so the row is still finished.
  */
 function buildPayload(
   state: CycleState,

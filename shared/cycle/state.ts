@@ -124,7 +124,7 @@ export class CycleState {
   }
 }
 
-/** The settings behind a decision, without anything secret. */
+/** Returns the settings behind a decision, without anything secret. */
 function auditConfig(config: TitanConfig): Record<string, unknown> {
   return {
     mode: config.mode,

@@ -24,7 +24,7 @@ export interface CycleClaim {
   slot: number;
   mode: TradingMode;
   invocationId: string;
-  /** Who started the cycle: `cron`, `cli`, `replay`, a caller address. */
+  /** Origin of the cycle: `cron`, `cli`, `replay` or a caller address. */
   invokedBy: string;
   startedAt: number;
 }
@@ -49,7 +49,7 @@ export interface CycleFinish {
   /** The validated `ai_audit_payload`. */
   payload: unknown;
   blackboxPath: string | null;
-  /** Why the blackbox upload failed; null when it succeeded. */
+  /** Reason the blackbox upload failed; null when it succeeded. */
   blackboxError: string | null;
   finishedAt: number;
 }

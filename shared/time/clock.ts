@@ -1,5 +1,5 @@
 /**
- * Time as the core sees it. Production passes `systemClock`; replay and
+ * Time as the core reads it. Production passes `systemClock`; replay and
  * tests pass a clock they control, so no test waits in real time.
  */
 export interface Clock {
@@ -18,7 +18,7 @@ export const systemClock: Clock = {
 };
 
 /**
- * A wall clock that stands still until moved. `sleep` advances it at once,
+ * A wall clock that does not move until set. `sleep` advances it at once,
  * so a backoff in a test or a replay costs no real time. Durations still use
  * the real monotonic clock, because exchange latency is physical.
  */

@@ -105,8 +105,8 @@ function isReport(value: unknown): value is ReportLike {
 }
 
 /**
- * A ticker far from the newest closed candle is more likely a bad reply than
- * a market move within seconds, and a fill at it would be a real loss.
+ * Aborts INVALID_DATA when the bid or ask is far from the newest close,
+ * because that is more likely a bad reply than a move within seconds.
  */
 function checkQuoteAgainstClose(
   quote: Quote,
